@@ -1,0 +1,1 @@
+//! The Lambda functions (built in their own issue).

@@ -1,0 +1,142 @@
+//! Connecting to Redis: one node or a cluster, plain or TLS, with auth.
+//!
+//! [`Connection`] hides which: both kinds reconnect by themselves and every
+//! command carries a response timeout, so a dead server gives an error in
+//! bounded time instead of a hang.
+
+use std::sync::Once;
+use std::time::Duration;
+
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
+use redis::{Client, Cmd, IntoConnectionInfo, Pipeline, RedisFuture, RedisResult, TlsCertificates, Value};
+
+use crate::config::{ClusterMode, Config};
+
+/// A shared, cloneable, self-healing connection to a node or a cluster.
+#[derive(Clone)]
+pub enum Connection {
+    /// One node (or a cluster's single endpoint that is not in cluster mode).
+    Single(ConnectionManager),
+    /// A Redis Cluster; keys are routed by slot.
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Single(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(c) => c.get_db(),
+            Connection::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// How to reach Redis: made once from the configuration, then used to open
+/// connections (commands, blocking fetches, pub/sub).
+#[derive(Clone)]
+pub struct Redis {
+    client: Client,
+    cluster: bool,
+    url: String,
+    certs: Option<TlsCertificates>,
+    timeout: Duration,
+}
+
+static CRYPTO: Once = Once::new();
+
+impl Redis {
+    /// Checks the URL and, in `Auto` mode, asks the server whether it is a cluster.
+    pub async fn open(cfg: &Config) -> RedisResult<Redis> {
+        // rustls needs a process-wide crypto provider before the first TLS handshake.
+        CRYPTO.call_once(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+        let certs = match &cfg.redis_tls_ca_file {
+            Some(path) => Some(TlsCertificates {
+                client_tls: None,
+                root_cert: Some(std::fs::read(path).map_err(|e| {
+                    redis::RedisError::from((redis::ErrorKind::InvalidClientConfig, "REDIS_TLS_CA_FILE", e.to_string()))
+                })?),
+            }),
+            None => None,
+        };
+        let info = cfg.redis_url.as_str().into_connection_info()?;
+        let client = match &certs {
+            Some(c) => Client::build_with_tls(info, c.clone())?,
+            None => Client::open(info)?,
+        };
+        let cluster = match cfg.redis_cluster {
+            ClusterMode::Yes => true,
+            ClusterMode::No => false,
+            ClusterMode::Auto => {
+                let conf = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(cfg.redis_timeout))
+                    .set_response_timeout(Some(cfg.redis_timeout));
+                let mut probe = client.get_multiplexed_async_connection_with_config(&conf).await?;
+                let info: String = redis::cmd("INFO").arg("cluster").query_async(&mut probe).await?;
+                info.lines().any(|l| l.trim() == "cluster_enabled:1")
+            }
+        };
+        Ok(Redis { client, cluster, url: cfg.redis_url.clone(), certs, timeout: cfg.redis_timeout })
+    }
+
+    /// Whether commands go through the cluster client.
+    pub fn is_cluster(&self) -> bool {
+        self.cluster
+    }
+
+    /// A command connection whose calls fail after the configured REDIS_TIMEOUT.
+    pub async fn connect(&self) -> RedisResult<Connection> {
+        self.connect_with_timeout(self.timeout).await
+    }
+
+    /// A command connection whose calls fail after `response_timeout` (longer
+    /// for blocking commands).
+    pub async fn connect_with_timeout(&self, response_timeout: Duration) -> RedisResult<Connection> {
+        if self.cluster {
+            let mut b = ClusterClientBuilder::new([self.url.as_str()])
+                .connection_timeout(self.timeout)
+                .response_timeout(response_timeout)
+                .retries(2);
+            if let Some(certs) = &self.certs {
+                b = b.certs(certs.clone());
+            }
+            Ok(Connection::Cluster(b.build()?.get_async_connection().await?))
+        } else {
+            let conf = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(self.timeout))
+                .set_response_timeout(Some(response_timeout))
+                .set_number_of_retries(1)
+                .set_max_delay(Duration::from_secs(1));
+            Ok(Connection::Single(ConnectionManager::new_with_config(self.client.clone(), conf).await?))
+        }
+    }
+
+    /// A connection for pub/sub. On a cluster, PUBLISH reaches every node,
+    /// so subscribing on the seed node is enough.
+    pub async fn pubsub(&self) -> RedisResult<redis::aio::PubSub> {
+        tokio::time::timeout(self.timeout, self.client.get_async_pubsub())
+            .await
+            .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "timed out opening a pub/sub connection")))?
+    }
+}

@@ -1,0 +1,128 @@
+//! Every Redis key name, built in one place.
+//!
+//! All keys start with the configured prefix, which holds a `{hash tag}`: on
+//! Redis Cluster they all live in one slot, so every multi-key script is legal.
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `P:queue:<q>` | list | queued job ids; pushed left, taken right |
+//! | `P:tombstones:<q>` | string | ids of canceled jobs still in that list |
+//! | `P:job:<id>` | hash | the job |
+//! | `P:idem:<digest>` | string | id of the job holding an idempotency key |
+//! | `P:wake` | list | a marker that wakes an idle worker |
+//! | `P:inflight:<worker>` | list | ids a worker is running |
+//! | `P:workers` | sorted set | worker name by last heartbeat (ms) |
+//! | `P:worker:<name>` | hash | worker description and counters |
+//! | `P:ended:<q>:<state>` | sorted set | ended ids by end time (ms) |
+//! | `P:stats:<minute>` | hash | finished and failed counts of one minute |
+//! | `P:cancel` | pub/sub channel | ids whose cancellation was requested |
+
+use crate::job::Status;
+
+/// Key names under one prefix.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    /// `prefix` must contain a hash tag (checked by the configuration).
+    pub fn new(prefix: &str) -> Self {
+        Self { prefix: prefix.to_owned() }
+    }
+
+    /// The prefix itself.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// List of queued job ids.
+    pub fn queue(&self, queue: &str) -> String {
+        format!("{}:queue:{queue}", self.prefix)
+    }
+
+    /// Prefix of the queue lists; scripts append a queue name read from a job.
+    pub fn queue_prefix(&self) -> String {
+        format!("{}:queue:", self.prefix)
+    }
+
+    /// Count of canceled ids still sitting in a queue's list.
+    pub fn tombstones(&self, queue: &str) -> String {
+        format!("{}:tombstones:{queue}", self.prefix)
+    }
+
+    /// Prefix of the tombstone counters.
+    pub fn tombstones_prefix(&self) -> String {
+        format!("{}:tombstones:", self.prefix)
+    }
+
+    /// Hash of one job.
+    pub fn job(&self, id: &str) -> String {
+        format!("{}:job:{id}", self.prefix)
+    }
+
+    /// Prefix of job hashes; scripts append an id they popped.
+    pub fn job_prefix(&self) -> String {
+        format!("{}:job:", self.prefix)
+    }
+
+    /// Idempotency key of a digest.
+    pub fn idempotency(&self, digest: &str) -> String {
+        format!("{}:idem:{digest}", self.prefix)
+    }
+
+    /// Marker list idle workers block on.
+    pub fn wake(&self) -> String {
+        format!("{}:wake", self.prefix)
+    }
+
+    /// A worker's in-flight list.
+    pub fn inflight(&self, worker: &str) -> String {
+        format!("{}:inflight:{worker}", self.prefix)
+    }
+
+    /// Prefix of the in-flight lists.
+    pub fn inflight_prefix(&self) -> String {
+        format!("{}:inflight:", self.prefix)
+    }
+
+    /// Sorted set of workers by heartbeat.
+    pub fn workers(&self) -> String {
+        format!("{}:workers", self.prefix)
+    }
+
+    /// A worker's description.
+    pub fn worker(&self, name: &str) -> String {
+        format!("{}:worker:{name}", self.prefix)
+    }
+
+    /// Prefix of the worker descriptions.
+    pub fn worker_prefix(&self) -> String {
+        format!("{}:worker:", self.prefix)
+    }
+
+    /// Registry of a queue's jobs that ended in `status`.
+    pub fn ended(&self, queue: &str, status: Status) -> String {
+        format!("{}:ended:{queue}:{}", self.prefix, status.as_str())
+    }
+
+    /// Prefix of the ended registries; scripts append `<queue>:<state>`.
+    pub fn ended_prefix(&self) -> String {
+        format!("{}:ended:", self.prefix)
+    }
+
+    /// Per-minute counters; `minute` is `YYYYMMDDHHMM` in UTC.
+    pub fn stats(&self, minute: &str) -> String {
+        format!("{}:stats:{minute}", self.prefix)
+    }
+
+    /// Prefix of the per-minute counters.
+    pub fn stats_prefix(&self) -> String {
+        format!("{}:stats:", self.prefix)
+    }
+
+    /// Pub/sub channel of cancellation requests.
+    pub fn cancel_channel(&self) -> String {
+        format!("{}:cancel", self.prefix)
+    }
+}

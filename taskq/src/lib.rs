@@ -1,0 +1,22 @@
+//! taskq: background jobs on Redis.
+//!
+//! The queue library shared by the Lambda functions and the worker: the
+//! configuration, the key layout, the job model, the Lua scripts that change
+//! a job's state atomically, the task catalogue, and the [`Queue`] client.
+//! It knows nothing of HTTP or Lambda.
+
+pub mod catalogue;
+pub mod config;
+pub mod connection;
+pub mod idempotency;
+pub mod job;
+pub mod keys;
+pub mod logging;
+pub mod queue;
+pub mod scripts;
+
+pub use config::{Config, ConfigError};
+pub use connection::{Connection, Redis};
+pub use job::{Job, JobError, Progress, Status};
+pub use keys::Keys;
+pub use queue::{CancelOutcome, Enqueued, Error, JobPage, NewJob, Queue, QueueCounts, RequeueOutcome, WorkerInfo};

@@ -1,0 +1,35 @@
+--[[
+  Enqueues a job unless its idempotency key is held.
+
+  1. SET the idempotency key to the new id, only if absent (NX), reading
+     the previous holder (GET): check and claim are one step, so any number
+     of identical concurrent requests create exactly one job.
+  2. If it was held, return the holder's id; nothing else is written.
+  3. Else write the job hash, push the id on the left of its queue and make
+     sure a wake marker exists for idle workers.
+
+  Input:
+    KEYS[1] job hash
+    KEYS[2] queue list
+    KEYS[3] idempotency key
+    KEYS[4] wake list
+    ARGV[1] job id
+    ARGV[2] idempotency TTL, seconds
+    ARGV[3] task name
+    ARGV[4] args (JSON)
+    ARGV[5] queue name
+    ARGV[6] now (RFC 3339)
+    ARGV[7] timeout, seconds
+
+  Output:
+    nil             enqueued
+    string          id of the job already holding the key (duplicate)
+]]
+local holder = redis.call('SET', KEYS[3], ARGV[1], 'NX', 'GET', 'EX', ARGV[2])
+if holder then return holder end
+redis.call('HSET', KEYS[1], 'task', ARGV[3], 'args', ARGV[4], 'queue', ARGV[5], 'status', 'queued',
+  'created_at', ARGV[6], 'enqueued_at', ARGV[6], 'attempts', 0, 'timeout', ARGV[7],
+  'idem', KEYS[3], 'idem_ttl', ARGV[2])
+redis.call('LPUSH', KEYS[2], ARGV[1])
+if redis.call('LLEN', KEYS[4]) == 0 then redis.call('LPUSH', KEYS[4], 1) end
+return false

@@ -1,0 +1,70 @@
+--[[
+  Recovers the jobs of a dead worker, a bounded batch per call; the caller
+  repeats until it reports done.
+
+  For each id popped from the dead worker's in-flight list:
+  - started, attempts below the limit: back to the right end of its queue
+    (next to run), status queued;
+  - started, attempts at the limit: fails with error type 'abandoned';
+  - cancel_requested: ends canceled;
+  - anything else (ended, or expired): dropped.
+  Ended jobs release their idempotency key. When the list is empty the worker
+  is removed from the workers set and its description deleted.
+
+  Input:
+    KEYS[1] the dead worker's in-flight list
+    KEYS[2] workers sorted set
+    KEYS[3] the dead worker's description hash
+    KEYS[4] job hash prefix (plus an id)
+    KEYS[5] queue list prefix (plus a queue name)
+    KEYS[6] registry-of-ended-jobs prefix (plus '<queue>:<state>')
+    KEYS[7] wake list
+    KEYS[8] this minute's counters
+    ARGV[1] dead worker name
+    ARGV[2] now (RFC 3339)
+    ARGV[3] now, ms
+    ARGV[4] max attempts
+    ARGV[5] failure TTL, seconds
+    ARGV[6] result TTL, seconds
+    ARGV[7] batch size
+    ARGV[8] error JSON for abandoned jobs
+
+  Output:
+    {requeued, failed, canceled, done}  done: 1 when the worker is gone
+]]
+local requeued, failed, canceled = 0, 0, 0
+for _ = 1, tonumber(ARGV[7]) do
+  local id = redis.call('RPOP', KEYS[1])
+  if not id then
+    redis.call('ZREM', KEYS[2], ARGV[1])
+    redis.call('DEL', KEYS[3])
+    return {requeued, failed, canceled, 1}
+  end
+  local jkey = KEYS[4] .. id
+  local f = redis.call('HMGET', jkey, 'status', 'queue', 'attempts', 'idem')
+  local status, queue = f[1], f[2]
+  local ended = nil
+  if status == 'started' and tonumber(f[3] or '0') < tonumber(ARGV[4]) then
+    redis.call('HSET', jkey, 'status', 'queued')
+    redis.call('HDEL', jkey, 'started_at', 'worker')
+    redis.call('RPUSH', KEYS[5] .. queue, id)
+    if redis.call('LLEN', KEYS[7]) == 0 then redis.call('LPUSH', KEYS[7], 1) end
+    requeued = requeued + 1
+  elseif status == 'started' then
+    redis.call('HSET', jkey, 'status', 'failed', 'ended_at', ARGV[2], 'error', ARGV[8])
+    redis.call('EXPIRE', jkey, ARGV[5])
+    if redis.call('HINCRBY', KEYS[8], 'failed', 1) == 1 then redis.call('EXPIRE', KEYS[8], 7200) end
+    ended = 'failed'
+    failed = failed + 1
+  elseif status == 'cancel_requested' then
+    redis.call('HSET', jkey, 'status', 'canceled', 'ended_at', ARGV[2])
+    redis.call('EXPIRE', jkey, ARGV[6])
+    ended = 'canceled'
+    canceled = canceled + 1
+  end
+  if ended then
+    redis.call('ZADD', KEYS[6] .. queue .. ':' .. ended, ARGV[3], id)
+    if f[4] and f[4] ~= '' and redis.call('GET', f[4]) == id then redis.call('DEL', f[4]) end
+  end
+end
+return {requeued, failed, canceled, 0}

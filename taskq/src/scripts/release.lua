@@ -1,0 +1,27 @@
+--[[
+  Gives a running job back to its queue when its worker stops before the job
+  ends (graceful shutdown). The id goes to the right end of the queue, so it
+  is the next one taken; the interrupted run does not count as an attempt.
+
+  Input:
+    KEYS[1] job hash
+    KEYS[2] the worker's in-flight list
+    KEYS[3] the job's queue list
+    KEYS[4] wake list
+    ARGV[1] job id
+
+  Output:
+    1   requeued
+    0   not this worker's any more: nothing changed
+    -1  its cancellation was requested: the caller ends it as canceled
+]]
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'cancel_requested' then return -1 end
+if status ~= 'started' then return 0 end
+if redis.call('LREM', KEYS[2], -1, ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'queued')
+redis.call('HDEL', KEYS[1], 'started_at', 'worker')
+redis.call('HINCRBY', KEYS[1], 'attempts', -1)
+redis.call('RPUSH', KEYS[3], ARGV[1])
+if redis.call('LLEN', KEYS[4]) == 0 then redis.call('LPUSH', KEYS[4], 1) end
+return 1

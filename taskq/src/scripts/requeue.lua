@@ -1,0 +1,30 @@
+--[[
+  Puts a failed or canceled job back on its queue, as new: attempts,
+  result, error, progress and times of the last run are cleared; meta is kept.
+  The job takes its idempotency key again if no other job holds it.
+
+  Input:
+    KEYS[1] job hash
+    KEYS[2] registry-of-ended-jobs prefix (plus '<queue>:<state>')
+    KEYS[3] queue list prefix (plus a queue name)
+    KEYS[4] wake list
+    ARGV[1] job id
+    ARGV[2] now (RFC 3339)
+
+  Output:
+    false      the job does not exist
+    'queued'   requeued
+    status     it is not failed or canceled; nothing changed
+]]
+local f = redis.call('HMGET', KEYS[1], 'status', 'queue', 'idem', 'idem_ttl')
+local status = f[1]
+if not status then return false end
+if status ~= 'failed' and status ~= 'canceled' then return status end
+redis.call('ZREM', KEYS[2] .. f[2] .. ':' .. status, ARGV[1])
+redis.call('HDEL', KEYS[1], 'started_at', 'ended_at', 'result', 'error', 'progress', 'worker')
+redis.call('HSET', KEYS[1], 'status', 'queued', 'enqueued_at', ARGV[2], 'attempts', 0)
+redis.call('PERSIST', KEYS[1])
+if f[3] and f[3] ~= '' then redis.call('SET', f[3], ARGV[1], 'NX', 'EX', f[4] or 3600) end
+redis.call('LPUSH', KEYS[3] .. f[2], ARGV[1])
+if redis.call('LLEN', KEYS[4]) == 0 then redis.call('LPUSH', KEYS[4], 1) end
+return 'queued'

@@ -1,0 +1,21 @@
+//! The taskq worker: takes jobs from the configured queues in priority
+//! order and runs WORKER_CONCURRENCY of them at once.
+//!
+//! - [`launcher`]: lifecycle, heartbeat, recovery of dead workers, shutdown;
+//! - [`processor`]: one slot: run a job, end it, take the next;
+//! - [`fetch`]: claims jobs for idle slots;
+//! - [`running`]: the jobs running here and the cancel subscriber;
+//! - [`context`]: what a task sees of its job;
+//! - [`task`] and [`tasks`]: the task trait, the registry, the demo tasks.
+
+pub mod context;
+pub mod fetch;
+pub mod launcher;
+pub mod processor;
+pub mod running;
+pub mod task;
+pub mod tasks;
+
+pub use context::JobContext;
+pub use launcher::Worker;
+pub use task::{Registry, Task, TaskError, TaskResult};

@@ -1,0 +1,271 @@
+//! A processor is one slot of the worker: it runs a job, ends it, and takes
+//! the next one that the finish script claimed, until the worker stops.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use serde_json::Value;
+use taskq::job::{now_ms, now_rfc3339};
+use taskq::queue::stats_minute;
+use taskq::scripts::{self, Claimed};
+use taskq::{JobError, Status};
+
+use crate::context::{JobContext, Reporter, StopReason};
+use crate::launcher::Shared;
+use crate::task::TaskError;
+
+/// How long a job may take to return once its token fired before it is dropped.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// How a run ended.
+#[derive(Debug)]
+enum End {
+    Finished(Value),
+    Failed(JobError),
+    Canceled,
+    /// Interrupted by shutdown: back to its queue.
+    Release,
+    /// Taken from this worker meanwhile: nothing to write.
+    Lost,
+}
+
+/// Runs jobs until the worker stops fetching.
+pub async fn run(shared: Arc<Shared>) {
+    let mut next: Option<Claimed> = None;
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => match shared.fetcher.next(&shared, &shared.stopping).await {
+                Some(job) => job,
+                None => return,
+            },
+        };
+        let (end, report) = execute(&shared, &job).await;
+        next = finish(&shared, &job, end, report).await;
+    }
+}
+
+/// Runs one job under its timeout; returns how it ended and its last report.
+async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String)) {
+    let stop = shared.running.add(&job.id);
+    let reporter =
+        Reporter { conn: shared.conn.clone(), job_key: shared.keys.job(&job.id), worker: shared.name.clone() };
+    let ctx = JobContext::new(job.id.clone(), job.queue.clone(), job.attempts, stop.clone(), reporter);
+    tracing::debug!(job_id = %job.id, task = %job.task, attempt = job.attempts, "job started");
+
+    let Some((started, own_timeout)) = shared.registry.start(&job.task, ctx.clone(), &job.args) else {
+        shared.running.remove(&job.id);
+        return (
+            End::Failed(error("unknown_task", format!("no task named {:?} on this worker", job.task))),
+            ctx.final_report(),
+        );
+    };
+    let mut fut = match started {
+        Ok(fut) => AssertUnwindSafe(fut).catch_unwind(),
+        Err(e) => {
+            shared.running.remove(&job.id);
+            return (End::Failed(error("invalid_args", e)), ctx.final_report());
+        }
+    };
+    let timeout = own_timeout.unwrap_or_else(|| Duration::from_secs_f64(job.timeout.max(0.001)));
+
+    let outcome = tokio::select! {
+        r = &mut fut => Some(r),
+        _ = tokio::time::sleep(timeout) => {
+            stop.fire(StopReason::Timeout);
+            None
+        }
+        _ = stop.token().cancelled() => None,
+    };
+    // Stopped: give the task a short grace to return by itself, then drop it.
+    let outcome = match outcome {
+        Some(r) => Some(r),
+        None => tokio::time::timeout(STOP_GRACE, &mut fut).await.ok(),
+    };
+    drop(fut);
+    shared.running.remove(&job.id);
+
+    let reason = stop.reason();
+    let end = match (outcome, reason) {
+        (_, StopReason::Lost) => End::Lost,
+        (Some(Ok(Ok(value))), _) => End::Finished(value),
+        (Some(Err(panic)), _) => End::Failed(error("panic", panic_message(&panic))),
+        (_, StopReason::Timeout) => {
+            End::Failed(error("timeout", format!("job exceeded its timeout of {:.3}s", timeout.as_secs_f64())))
+        }
+        (_, StopReason::Shutdown) => End::Release,
+        (_, StopReason::Canceled) => End::Canceled,
+        (Some(Ok(Err(TaskError::Failed(msg)))), StopReason::None) => End::Failed(error("error", msg)),
+        // Canceled without being asked: treat as an error of the task.
+        (Some(Ok(Err(TaskError::Canceled))), StopReason::None) | (None, StopReason::None) => {
+            End::Failed(error("error", "task reported cancellation without a request".into()))
+        }
+    };
+    (end, ctx.final_report())
+}
+
+/// Writes the end of a run and returns the next claimed job, if any. Retries
+/// while Redis is unreachable: a job's end is never dropped.
+async fn finish(shared: &Arc<Shared>, job: &Claimed, end: End, report: (String, String)) -> Option<Claimed> {
+    let (status, field, value) = match end {
+        End::Finished(v) => (Status::Finished, "result", v.to_string()),
+        End::Failed(e) => (Status::Failed, "error", serde_json::to_string(&e).unwrap_or_default()),
+        End::Canceled => (Status::Canceled, "result", "null".to_owned()),
+        End::Lost => {
+            tracing::warn!(job_id = %job.id, "job was recovered by another worker; its end is not written here");
+            return None;
+        }
+        End::Release => match release(shared, job).await {
+            Released::Requeued | Released::NotOurs => return None,
+            Released::CancelRequested => (Status::Canceled, "result", "null".to_owned()),
+        },
+    };
+    let mut backoff = Duration::from_millis(50);
+    let mut claim = !shared.stopping.is_cancelled();
+    loop {
+        match finish_once(shared, job, status, field, &value, &report, claim).await {
+            Ok((ended, next)) => {
+                if ended == 1 {
+                    let counter = if status == Status::Failed { &shared.failed } else { &shared.processed };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(job_id = %job.id, status = %status, "job ended");
+                    if status == Status::Failed {
+                        tracing::warn!(job_id = %job.id, task = %job.task, error = %value, "job failed");
+                    }
+                }
+                return next;
+            }
+            Err(e) => {
+                tracing::warn!(job_id = %job.id, error = %e, "ending job failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+                // The lost reply may have claimed a job; the heartbeat gives
+                // back any claimed job that no slot runs. Claim no more here.
+                claim = false;
+            }
+        }
+    }
+}
+
+async fn finish_once(
+    shared: &Arc<Shared>,
+    job: &Claimed,
+    status: Status,
+    field: &str,
+    value: &str,
+    (progress, meta): &(String, String),
+    claim: bool,
+) -> redis::RedisResult<(i64, Option<Claimed>)> {
+    let job_key = shared.keys.job(&job.id);
+    let idem = if job.idempotency_key.is_empty() { job_key.clone() } else { job.idempotency_key.clone() };
+    let mut inv = scripts::FINISH.prepare_invoke();
+    inv.key(&job_key)
+        .key(&shared.inflight_key)
+        .key(shared.keys.ended(&job.queue, status))
+        .key(idem)
+        .key(shared.keys.stats(&stats_minute(&chrono::Utc::now())))
+        .key(shared.keys.job_prefix())
+        .key(shared.keys.tombstones_prefix());
+    if claim {
+        for q in &shared.queue_keys {
+            inv.key(q);
+        }
+    }
+    inv.arg(&job.id)
+        .arg(status.as_str())
+        .arg(field)
+        .arg(value)
+        .arg(now_rfc3339())
+        .arg(now_ms())
+        .arg(shared.ttl_secs(status))
+        .arg(progress)
+        .arg(meta)
+        .arg(if claim { &*shared.name } else { "" });
+    if claim {
+        for q in &shared.cfg.queues {
+            inv.arg(q);
+        }
+    }
+    let mut conn = shared.conn.clone();
+    inv.invoke_async(&mut conn).await
+}
+
+enum Released {
+    Requeued,
+    NotOurs,
+    CancelRequested,
+}
+
+/// Gives an interrupted job back to its queue.
+async fn release(shared: &Arc<Shared>, job: &Claimed) -> Released {
+    release_id(shared, &job.id, &job.queue).await
+}
+
+/// Gives job `id` of `queue`, claimed by this worker, back to its queue.
+async fn release_id(shared: &Arc<Shared>, id: &str, queue: &str) -> Released {
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        let mut conn = shared.conn.clone();
+        let r: redis::RedisResult<i64> = scripts::RELEASE
+            .key(shared.keys.job(id))
+            .key(&shared.inflight_key)
+            .key(shared.keys.queue(queue))
+            .key(shared.keys.wake())
+            .arg(id)
+            .invoke_async(&mut conn)
+            .await;
+        match r {
+            Ok(1) => {
+                tracing::info!(job_id = %id, queue, "job returned to its queue");
+                return Released::Requeued;
+            }
+            Ok(-1) => return Released::CancelRequested,
+            Ok(_) => return Released::NotOurs,
+            Err(e) if backoff < Duration::from_secs(2) => {
+                tracing::warn!(job_id = %id, error = %e, "returning job failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+            Err(e) => {
+                // Left in our in-flight list: recovered once our heartbeat lapses.
+                tracing::error!(job_id = %id, error = %e, "could not return job to its queue");
+                return Released::NotOurs;
+            }
+        }
+    }
+}
+
+/// Ends a claimed job that no slot runs (an orphan of a lost reply) as a
+/// job interrupted by shutdown would be: back to its queue.
+pub(crate) async fn give_back(shared: &Arc<Shared>, id: &str, queue: &str) {
+    if let Released::CancelRequested = release_id(shared, id, queue).await {
+        let mut conn = shared.conn.clone();
+        let idem: Option<String> =
+            redis::AsyncCommands::hget(&mut conn, shared.keys.job(id), "idem").await.ok().flatten();
+        let job = Claimed {
+            id: id.to_owned(),
+            task: String::new(),
+            args: String::new(),
+            timeout: 0.0,
+            idempotency_key: idem.unwrap_or_default(),
+            queue: queue.to_owned(),
+            attempts: 0,
+        };
+        let _ =
+            finish_once(shared, &job, Status::Canceled, "result", "null", &(String::new(), String::new()), false).await;
+    }
+}
+
+fn error(kind: &str, message: String) -> JobError {
+    JobError { kind: kind.to_owned(), message }
+}
+
+fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "task panicked".into())
+}

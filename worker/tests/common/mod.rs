@@ -1,0 +1,110 @@
+//! Helpers for the worker's tests: an in-process worker, test-only tasks,
+//! and short-hands for the queue client.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use taskq::catalogue::TaskArgs;
+use taskq::{Config, Job, NewJob, Queue, Status};
+use tokio_util::sync::CancellationToken;
+use worker::{JobContext, Registry, Task, TaskError, TaskResult, Worker};
+
+pub const LONG: Duration = Duration::from_secs(30);
+
+/// A worker running in this process until stopped.
+pub struct InProcess {
+    pub name: String,
+    stop: CancellationToken,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl InProcess {
+    pub async fn start(cfg: Config) -> Self {
+        Self::start_with(cfg, registry()).await
+    }
+
+    pub async fn start_with(cfg: Config, registry: Registry) -> Self {
+        taskq::logging::init(taskq::config::LogFormat::Text);
+        let w = Worker::connect(cfg, registry).await.expect("worker connects");
+        let name = w.name().to_owned();
+        let stop = CancellationToken::new();
+        let handle = tokio::spawn(w.run(stop.clone()));
+        Self { name, stop, handle }
+    }
+
+    /// Stops it gracefully and waits until it has.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        self.handle.await.expect("worker task").expect("worker ran");
+    }
+}
+
+/// The demo tasks plus the test tasks below.
+pub fn registry() -> Registry {
+    worker::tasks::registry().register(Fail).register(Sleep)
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct FailArgs {
+    pub n: u64,
+}
+impl TaskArgs for FailArgs {
+    const NAME: &'static str = "fail";
+}
+/// Always fails.
+pub struct Fail;
+impl Task for Fail {
+    type Args = FailArgs;
+    async fn run(&self, _ctx: JobContext, args: FailArgs) -> TaskResult {
+        Err(TaskError::Failed(format!("failure {}", args.n)))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct SleepArgs {
+    pub secs: f64,
+    pub n: u64,
+}
+impl TaskArgs for SleepArgs {
+    const NAME: &'static str = "sleep";
+}
+/// Sleeps, ignoring cancellation (to test timeouts and forced stops).
+pub struct Sleep;
+impl Task for Sleep {
+    type Args = SleepArgs;
+    async fn run(&self, _ctx: JobContext, args: SleepArgs) -> TaskResult {
+        tokio::time::sleep(Duration::from_secs_f64(args.secs)).await;
+        Ok(json!(args.n))
+    }
+}
+
+pub async fn queue(cfg: &Config) -> Queue {
+    Queue::connect(cfg.clone()).await.expect("queue connects")
+}
+
+/// Enqueues a catalogue task and returns its id (panics on a duplicate).
+pub async fn enqueue(q: &Queue, task: &str, args: Value, queue: &str) -> String {
+    let job = NewJob::from_catalogue(task, args, queue).expect("valid job");
+    match q.enqueue(&job).await.expect("enqueue") {
+        taskq::Enqueued::Created { job_id, .. } => job_id,
+        dup => panic!("unexpected duplicate: {dup:?}"),
+    }
+}
+
+pub async fn get(q: &Queue, id: &str) -> Job {
+    q.get(id).await.expect("get").expect("job exists")
+}
+
+pub async fn status(q: &Queue, id: &str) -> Status {
+    get(q, id).await.status
+}
+
+/// Waits until job `id` is in `want`.
+pub async fn wait_status(q: &Queue, id: &str, want: Status) -> Job {
+    let what = format!("job {id} to be {want}");
+    testkit::wait_for(&what, LONG, || async { status(q, id).await == want }).await;
+    get(q, id).await
+}

@@ -1,0 +1,281 @@
+//! The semantics of jobs, against a real redis-server and an in-process worker:
+//! idempotency, life cycle, progress, retention, cancellation, priority,
+//! timeouts, requeue, purge.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use redis::AsyncCommands;
+use serde_json::json;
+use taskq::{CancelOutcome, Enqueued, NewJob, RequeueOutcome, Status};
+use testkit::RedisServer;
+
+async fn redis_conn(server: &RedisServer) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(server.url()).unwrap().get_multiplexed_async_connection().await.unwrap()
+}
+
+#[tokio::test]
+async fn fifty_concurrent_identical_enqueues_make_one_job() {
+    let server = RedisServer::start();
+    let q = queue(&server.config()).await;
+    let job =
+        NewJob::from_catalogue("long_task", json!({"duration": 5, "payload": {"usuario_id": 123}}), "default").unwrap();
+    let results = futures_util::future::join_all((0..50).map(|_| q.enqueue(&job))).await;
+    let results: Vec<Enqueued> = results.into_iter().map(Result::unwrap).collect();
+    let created: Vec<_> = results.iter().filter(|r| matches!(r, Enqueued::Created { .. })).collect();
+    assert_eq!(created.len(), 1, "{results:?}");
+    let id = created[0].job_id();
+    assert!(results.iter().all(|r| r.job_id() == id));
+    assert_eq!(server.cli(&["llen", "{taskq}:queue:default"]).trim(), "1");
+
+    // Key order does not matter; different arguments make a different job.
+    let reordered: serde_json::Value =
+        serde_json::from_str(r#"{"payload": {"usuario_id": 123}, "duration": 5}"#).unwrap();
+    let again = q.enqueue(&NewJob::from_catalogue("long_task", reordered, "default").unwrap()).await.unwrap();
+    assert_eq!(again, Enqueued::Duplicate { duplicate: true, job_id: id.to_owned() });
+    let other = enqueue(&q, "long_task", json!({"duration": 5, "payload": {"usuario_id": 124}}), "default").await;
+    assert_ne!(other, id);
+    // A client key names the request instead of the arguments.
+    let mut keyed = NewJob::from_catalogue("task_a", json!({"user_id": 1, "duration": 1}), "high").unwrap();
+    keyed.idempotency_key = Some("order-7".into());
+    let first = q.enqueue(&keyed).await.unwrap();
+    keyed.args = json!({"user_id": 2, "duration": 1});
+    assert_eq!(q.enqueue(&keyed).await.unwrap().job_id(), first.job_id());
+}
+
+#[tokio::test]
+async fn idempotency_key_lives_duration_plus_margin() {
+    let server = RedisServer::start();
+    let q = queue(&server.config()).await;
+    enqueue(&q, "long_task", json!({"duration": 40}), "default").await;
+    let mut c = redis_conn(&server).await;
+    let keys: Vec<String> = c.keys("{taskq}:idem:*").await.unwrap();
+    let ttl: i64 = c.ttl(&keys[0]).await.unwrap();
+    assert!((330..=340).contains(&ttl), "ttl {ttl}");
+}
+
+#[tokio::test]
+async fn a_job_goes_queued_started_finished_with_rising_progress() {
+    let server = RedisServer::start();
+    let mut cfg = server.config();
+    cfg.result_ttl = Duration::from_secs(100);
+    let q = queue(&cfg).await;
+    let id = enqueue(&q, "long_task", json!({"duration": 3, "payload": {"usuario_id": 5}}), "default").await;
+    let queued = get(&q, &id).await;
+    assert_eq!((queued.status, queued.task.as_str(), queued.queue.as_str()), (Status::Queued, "long_task", "default"));
+    assert_eq!(queued.attempts, 0);
+
+    let w = InProcess::start(cfg.clone()).await;
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + LONG;
+    loop {
+        let j = get(&q, &id).await;
+        if let Some(p) = &j.progress {
+            seen.push(p.done);
+        }
+        if j.status != Status::Queued {
+            assert!(j.started_at.is_some());
+        }
+        if j.status == Status::Finished {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "job did not finish: {j:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let done = get(&q, &id).await;
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress went back: {seen:?}");
+    assert!(seen.iter().filter(|d| **d > 0 && **d < 3).count() > 0, "no intermediate progress seen: {seen:?}");
+    let p = done.progress.unwrap();
+    assert_eq!((p.done, p.total, p.percent), (3, 3, 100.0));
+    assert_eq!(done.result.unwrap()["payload"], json!({"usuario_id": 5}));
+    assert_eq!(done.attempts, 1);
+    assert!(done.ended_at.unwrap() >= done.started_at.unwrap());
+    let mut c = redis_conn(&server).await;
+    let ttl: i64 = c.ttl(format!("{{taskq}}:job:{id}")).await.unwrap();
+    assert!((90..=100).contains(&ttl), "result ttl {ttl}");
+    // The idempotency key went with the end: the same request runs again.
+    let again = enqueue(&q, "long_task", json!({"duration": 3, "payload": {"usuario_id": 5}}), "default").await;
+    assert_ne!(again, id);
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn failures_and_timeouts_fail_the_job_release_the_key_and_the_worker_carries_on() {
+    let server = RedisServer::start();
+    let mut cfg = server.config();
+    cfg.failure_ttl = Duration::from_secs(200);
+    let q = queue(&cfg).await;
+    let w = InProcess::start(cfg.clone()).await;
+
+    let failing = NewJob::new("fail", json!({"n": 1}), "default");
+    let id = q.enqueue(&failing).await.unwrap().job_id().to_owned();
+    let failed = wait_status(&q, &id, Status::Failed).await;
+    let err = failed.error.unwrap();
+    assert_eq!((err.kind.as_str(), err.message.as_str()), ("error", "failure 1"));
+    let ttl: i64 = redis_conn(&server).await.ttl(format!("{{taskq}}:job:{id}")).await.unwrap();
+    assert!((190..=200).contains(&ttl), "failure ttl {ttl}");
+    assert!(matches!(q.enqueue(&failing).await.unwrap(), Enqueued::Created { .. }), "key kept after failure");
+
+    // Timeout: a task that ignores cancellation is dropped after the grace.
+    let mut slow = NewJob::from_catalogue("long_task", json!({"duration": 60}), "default").unwrap();
+    slow.timeout = Some(0.5);
+    let id = q.enqueue(&slow).await.unwrap().job_id().to_owned();
+    let timed_out = wait_status(&q, &id, Status::Failed).await;
+    assert_eq!(timed_out.error.unwrap().kind, "timeout");
+    assert!(matches!(q.enqueue(&slow).await.unwrap(), Enqueued::Created { .. }), "key kept after timeout");
+
+    let mut stubborn = NewJob::new("sleep", json!({"secs": 60, "n": 1}), "default");
+    stubborn.timeout = Some(0.3);
+    let id = q.enqueue(&stubborn).await.unwrap().job_id().to_owned();
+    assert_eq!(wait_status(&q, &id, Status::Failed).await.error.unwrap().kind, "timeout");
+
+    // The worker carries on.
+    let next = enqueue(&q, "task_b", json!({"user_id": 9, "duration": 0.1}), "high").await;
+    let done = wait_status(&q, &next, Status::Finished).await;
+    assert_eq!(done.result.unwrap()["notified"], json!(["email", "sms", "push"]));
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_canceled_queued_job_never_runs_and_frees_its_key() {
+    let server = RedisServer::start();
+    let cfg = server.config();
+    let q = queue(&cfg).await;
+    let args = json!({"duration": 0, "payload": "x"});
+    let id = enqueue(&q, "long_task", args.clone(), "default").await;
+    assert_eq!(q.cancel(&id).await.unwrap(), CancelOutcome::Canceled);
+    assert_eq!(q.counts().await.unwrap()[1].count, 0, "tombstone counted as queued");
+    let again = enqueue(&q, "long_task", args, "default").await;
+
+    let w = InProcess::start(cfg).await;
+    wait_status(&q, &again, Status::Finished).await;
+    let canceled = get(&q, &id).await;
+    assert_eq!((canceled.status, canceled.attempts, canceled.started_at), (Status::Canceled, 0, None));
+    assert_eq!(q.cancel(&id).await.unwrap(), CancelOutcome::AlreadyEnded(Status::Canceled));
+    assert_eq!(q.cancel(&again).await.unwrap(), CancelOutcome::AlreadyEnded(Status::Finished));
+    assert_eq!(q.cancel(&uuid_v4()).await.unwrap(), CancelOutcome::NotFound);
+    assert_eq!(q.cancel("not-a-uuid").await.unwrap(), CancelOutcome::NotFound);
+    assert_eq!(q.counts().await.unwrap()[1].states["canceled"], 1);
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_running_job_is_canceled_cooperatively_and_its_progress_stops() {
+    let server = RedisServer::start();
+    let cfg = server.config();
+    let q = queue(&cfg).await;
+    let w = InProcess::start(cfg).await;
+    let args = json!({"user_id": 3, "duration": 6});
+    let id = enqueue(&q, "task_a", args.clone(), "default").await;
+    testkit::wait_for("first progress", LONG, || async { get(&q, &id).await.progress.is_some_and(|p| p.done >= 1) })
+        .await;
+    let asked = std::time::Instant::now();
+    assert_eq!(q.cancel(&id).await.unwrap(), CancelOutcome::CancelRequested);
+    let canceled = wait_status(&q, &id, Status::Canceled).await;
+    assert!(asked.elapsed() < Duration::from_secs(5), "cancel took {:?}", asked.elapsed());
+    assert_eq!(canceled.meta["user_id"], 3);
+    let progress = canceled.progress.clone();
+    // Observe a window longer than a step: progress must not move.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(get(&q, &id).await.progress, progress);
+    assert!(matches!(
+        q.enqueue(&NewJob::from_catalogue("task_a", args, "default").unwrap()).await.unwrap(),
+        Enqueued::Created { .. }
+    ));
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn high_jobs_start_before_earlier_default_jobs() {
+    let server = RedisServer::start();
+    let mut cfg = server.config();
+    cfg.worker_concurrency = 1;
+    let q = queue(&cfg).await;
+    let w = InProcess::start(cfg).await;
+    let blocker = enqueue(&q, "long_task", json!({"duration": 60}), "default").await;
+    wait_status(&q, &blocker, Status::Started).await;
+    let mut defaults = Vec::new();
+    let mut highs = Vec::new();
+    for i in 0..3 {
+        defaults.push(enqueue(&q, "long_task", json!({"duration": 0, "payload": i}), "default").await);
+    }
+    for i in 0..3 {
+        highs.push(enqueue(&q, "long_task", json!({"duration": 0, "payload": 10 + i}), "high").await);
+    }
+    q.cancel(&blocker).await.unwrap();
+    for id in defaults.iter().chain(&highs) {
+        wait_status(&q, id, Status::Finished).await;
+    }
+    let started = |ids: &Vec<String>| {
+        let q = q.clone();
+        let ids = ids.clone();
+        async move {
+            let mut v = Vec::new();
+            for id in ids {
+                v.push(get(&q, &id).await.started_at.unwrap());
+            }
+            v
+        }
+    };
+    let (d, h) = (started(&defaults).await, started(&highs).await);
+    assert!(h.iter().max() < d.iter().min(), "high {h:?} vs default {d:?}");
+    // Within a queue, first in first out.
+    assert!(d.windows(2).all(|w| w[0] <= w[1]) && h.windows(2).all(|w| w[0] <= w[1]));
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn purge_cancels_queued_jobs_and_releases_their_keys() {
+    let server = RedisServer::start();
+    let q = queue(&server.config()).await;
+    let mut ids = Vec::new();
+    for i in 0..1200 {
+        ids.push(enqueue(&q, "long_task", json!({"duration": 1, "payload": i}), "default").await);
+    }
+    q.cancel(&ids[0]).await.unwrap();
+    let kept = enqueue(&q, "long_task", json!({"duration": 1, "payload": "high"}), "high").await;
+    assert_eq!(q.purge("default").await.unwrap(), 1199);
+    assert_eq!(server.cli(&["llen", "{taskq}:queue:default"]).trim(), "0");
+    let counts = q.counts().await.unwrap();
+    assert_eq!((counts[0].count, counts[1].count, counts[1].states["canceled"]), (1, 0, 1200));
+    assert_eq!(status(&q, &ids[700]).await, Status::Canceled);
+    assert_eq!(status(&q, &kept).await, Status::Queued);
+    // Keys released: the same requests are accepted again.
+    enqueue(&q, "long_task", json!({"duration": 1, "payload": 5}), "default").await;
+    assert!(matches!(q.purge("nope").await, Err(taskq::Error::UnknownQueue(_))));
+}
+
+#[tokio::test]
+async fn failed_jobs_can_be_requeued_and_listed() {
+    let server = RedisServer::start();
+    let cfg = server.config();
+    let q = queue(&cfg).await;
+    let w = InProcess::start(cfg).await;
+    let id = q.enqueue(&NewJob::new("fail", json!({"n": 2}), "high")).await.unwrap().job_id().to_owned();
+    wait_status(&q, &id, Status::Failed).await;
+    let page = q.list("high", Status::Failed, None, 10).await.unwrap();
+    assert_eq!(page.jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+    assert_eq!(q.requeue(&id).await.unwrap(), RequeueOutcome::Requeued);
+    testkit::wait_for("second failure", LONG, || async {
+        let j = get(&q, &id).await;
+        j.status == Status::Failed && j.attempts == 1 && j.ended_at.is_some()
+    })
+    .await;
+    let finished = enqueue(&q, "long_task", json!({"duration": 0}), "high").await;
+    wait_status(&q, &finished, Status::Finished).await;
+    assert_eq!(q.requeue(&finished).await.unwrap(), RequeueOutcome::NotRequeueable(Status::Finished));
+    assert_eq!(q.requeue(&uuid_v4()).await.unwrap(), RequeueOutcome::NotFound);
+    assert_eq!(q.requeue_failed(None).await.unwrap(), 1);
+    let workers = q.workers().await.unwrap();
+    assert_eq!(workers.len(), 1);
+    assert_eq!(workers[0].queues, ["high", "default"]);
+    w.stop().await;
+    assert!(q.workers().await.unwrap().is_empty(), "worker deregistered on stop");
+}
+
+fn uuid_v4() -> String {
+    // Any well-formed id no job has.
+    "0b7a2f44-3c1e-4e6f-9d3a-2a4b5c6d7e8f".into()
+}
