@@ -1,0 +1,10 @@
+//! The `list_jobs` function: GET /jobs.
+
+use functions::{State, invoke, routes};
+use lambda_http::{Error, service_fn};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    let state = State::from_env()?;
+    lambda_http::run(service_fn(|req| invoke(state.clone(), &routes::LIST_JOBS, req))).await
+}

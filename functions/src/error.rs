@@ -1,0 +1,196 @@
+//! The one error type of the API and the answer each variant becomes.
+//!
+//! Validation errors keep FastAPI's shape, `{"detail": [{"loc", "msg",
+//! "type"}]}`, so the starter's clients can read them; every other error is
+//! `{"detail": "..."}`. Only Redis being unreachable is a 5xx: client input
+//! never is.
+
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+use taskq::Status;
+use utoipa::ToSchema;
+
+/// Why a request was not served.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// The input does not fit: 422 with one entry per problem.
+    Validation(Vec<FieldError>),
+    /// API_TOKEN is set and the request does not carry it: 401.
+    Unauthorized,
+    /// No such job, queue or path: 404.
+    NotFound(String),
+    /// The path exists, not with this method: 405.
+    MethodNotAllowed {
+        /// The methods the path accepts, for the `Allow` header.
+        allow: String,
+    },
+    /// The job is in a state that forbids the operation: 409.
+    Conflict {
+        /// What is wrong, for people.
+        detail: String,
+        /// The job's state, for programs.
+        status: Status,
+    },
+    /// The body is larger than MAX_BODY: 413.
+    PayloadTooLarge {
+        /// MAX_BODY, in bytes.
+        limit: usize,
+    },
+    /// Redis did not answer within REDIS_TIMEOUT, or answered an error: 503.
+    RedisUnavailable,
+}
+
+/// One problem with the input, as FastAPI reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Where: `["body", "duration"]`, `["query", "limit"]`, `["header", "idempotency-key"]`.
+    pub loc: Vec<String>,
+    /// What is wrong, for people.
+    pub msg: String,
+    /// What is wrong, for programs: `missing`, `int_type`, `extra_forbidden`, `value_error`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl FieldError {
+    /// A problem at `loc` of kind `kind`.
+    pub fn new(loc: &[&str], kind: &str, msg: impl Into<String>) -> Self {
+        Self { loc: loc.iter().map(|s| s.to_string()).collect(), msg: msg.into(), kind: kind.to_owned() }
+    }
+}
+
+/// `{"detail": "..."}`: every error but validation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub detail: String,
+    /// The job's state, on 409 only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::views::JobStatus>)]
+    pub status: Option<Status>,
+}
+
+/// `{"detail": [...]}`: the input does not fit (422).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ValidationBody {
+    /// One entry per problem.
+    pub detail: Vec<FieldError>,
+}
+
+impl ApiError {
+    /// A 422 with one problem.
+    pub fn invalid(loc: &[&str], kind: &str, msg: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(loc, kind, msg)])
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RedisUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The answer sent to the client.
+    pub fn into_response(self) -> Response<Body> {
+        let status = self.status();
+        let detail = |detail: String| ErrorBody { detail, status: None };
+        let mut resp = match self {
+            ApiError::Validation(errors) => json(status, &ValidationBody { detail: errors }),
+            ApiError::Unauthorized => json(status, &detail("Not authenticated".into())),
+            ApiError::NotFound(what) => json(status, &detail(what)),
+            ApiError::MethodNotAllowed { allow } => {
+                let mut r = json(status, &detail("Method Not Allowed".into()));
+                if let Ok(v) = allow.parse() {
+                    r.headers_mut().insert(header::ALLOW, v);
+                }
+                r
+            }
+            ApiError::Conflict { detail, status: job_status } => {
+                json(status, &ErrorBody { detail, status: Some(job_status) })
+            }
+            ApiError::PayloadTooLarge { limit } => {
+                json(status, &detail(format!("request body is larger than MAX_BODY ({limit} bytes)")))
+            }
+            ApiError::RedisUnavailable => json(status, &detail("Redis is unreachable; try again shortly".into())),
+        };
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+impl From<taskq::Error> for ApiError {
+    fn from(e: taskq::Error) -> Self {
+        match e {
+            // Logged where it happens (see `State::run`), never shown: it may name hosts.
+            taskq::Error::Redis(_) => ApiError::RedisUnavailable,
+            taskq::Error::UnknownQueue(q) => ApiError::NotFound(format!("queue {q:?} not found")),
+            taskq::Error::UnknownTask(t) => ApiError::invalid(
+                &["body", "task_name"],
+                "enum",
+                format!("unknown task {t:?}; expected one of: {}", task_names()),
+            ),
+            taskq::Error::InvalidArgs(a) => ApiError::invalid(&["body", &a.field], "value_error", a.message),
+        }
+    }
+}
+
+/// The catalogue's task names, for messages.
+pub fn task_names() -> String {
+    taskq::catalogue::TASKS.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
+}
+
+/// A JSON answer.
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
+    // Our bodies are plain data (no maps with non-string keys): serializing cannot fail.
+    let text = serde_json::to_string(body).unwrap_or_else(|_| r#"{"detail":"internal error"}"#.into());
+    let mut resp = Response::new(Body::Text(text));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(r: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(r.body().as_ref()).unwrap()
+    }
+
+    #[test]
+    fn validation_has_fastapi_shape() {
+        let r = ApiError::invalid(&["body", "duration"], "missing", "Field required").into_response();
+        assert_eq!(r.status(), 422);
+        assert_eq!(
+            body(&r),
+            serde_json::json!({"detail": [{"loc": ["body", "duration"], "msg": "Field required", "type": "missing"}]})
+        );
+    }
+
+    #[test]
+    fn other_errors_are_a_detail_string() {
+        for (e, code) in [
+            (ApiError::Unauthorized, 401),
+            (ApiError::NotFound("job not found".into()), 404),
+            (ApiError::PayloadTooLarge { limit: 10 }, 413),
+            (ApiError::RedisUnavailable, 503),
+            (ApiError::MethodNotAllowed { allow: "GET".into() }, 405),
+        ] {
+            let r = e.into_response();
+            assert_eq!(r.status(), code);
+            assert!(body(&r)["detail"].is_string());
+            assert_eq!(r.headers()["content-type"], "application/json");
+        }
+        let r = ApiError::Conflict { detail: "ended".into(), status: Status::Finished }.into_response();
+        assert_eq!(body(&r), serde_json::json!({"detail": "ended", "status": "finished"}));
+    }
+}

@@ -1,0 +1,21 @@
+//! POST /tasks/a: enqueue `task_a` (process a user) with the starter's body.
+
+use crate::Reply;
+use crate::error::{ErrorBody, ValidationBody};
+use crate::input::Call;
+use crate::views::{EnqueueReply, UserTaskRequest};
+
+/// Enqueues task_a with `{"user_id", "duration"}`.
+#[utoipa::path(post, path = "/tasks/a", tag = "tasks",
+    request_body = UserTaskRequest,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Names the request: while its job has not ended, the same key returns that job")),
+    responses(
+        (status = 200, description = "A new job, or the existing one (`duplicate`)", body = EnqueueReply),
+        (status = 413, description = "Body larger than MAX_BODY", body = ErrorBody),
+        (status = 422, description = "Missing or mistyped field", body = ValidationBody),
+        (status = 503, description = "Redis is unreachable", body = ErrorBody),
+    ))]
+pub async fn handle(call: Call) -> Reply {
+    super::enqueue_user_task(call, "task_a").await
+}

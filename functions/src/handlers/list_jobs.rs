@@ -1,0 +1,71 @@
+//! GET /jobs?queue=&state=&cursor=&limit=: a queue's jobs in one state,
+//! newest first, a page at a time.
+
+use lambda_http::http::StatusCode;
+use taskq::Status;
+
+use crate::Reply;
+use crate::error::{ApiError, ErrorBody, FieldError, ValidationBody, json};
+use crate::input::Call;
+use crate::views::JobPageView;
+
+/// Jobs per page unless `limit` says otherwise.
+pub const DEFAULT_LIMIT: usize = 50;
+/// Most jobs per page.
+pub const MAX_LIMIT: usize = 500;
+
+/// Lists one page.
+#[utoipa::path(get, path = "/jobs", tag = "jobs",
+    params(
+        ("queue" = String, Query, description = "A queue of QUEUES"),
+        ("state" = Option<crate::views::JobStatus>, Query, description = "Jobs in this state (default `queued`)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<usize>, Query, description = "Jobs per page, 1 to 500 (default 50)"),
+    ),
+    responses(
+        (status = 200, description = "One page, newest first", body = JobPageView),
+        (status = 404, description = "No such queue", body = ErrorBody),
+        (status = 422, description = "Missing or malformed parameter", body = ValidationBody),
+        (status = 503, description = "Redis is unreachable", body = ErrorBody),
+    ))]
+pub async fn handle(call: Call) -> Reply {
+    let mut errors = Vec::new();
+    let queue = call.query("queue");
+    if queue.is_none() {
+        errors.push(FieldError::new(&["query", "queue"], "missing", "Field required"));
+    }
+    let state = match call.query("state") {
+        None => Some(Status::Queued),
+        Some(s) => Status::parse(&s).or_else(|| {
+            let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+            let msg = format!("Input should be one of: {}", names.join(", "));
+            errors.push(FieldError::new(&["query", "state"], "enum", msg));
+            None
+        }),
+    };
+    let limit = match call.query("limit") {
+        None => Some(DEFAULT_LIMIT),
+        Some(l) => l.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).or_else(|| {
+            let msg = format!("Input should be a whole number from 1 to {MAX_LIMIT}");
+            errors.push(FieldError::new(&["query", "limit"], "int_parsing", msg));
+            None
+        }),
+    };
+    // Cursors are offsets; refuse anything else rather than silently restart at the top.
+    let cursor = call.query("cursor").filter(|c| !c.is_empty());
+    if cursor.as_ref().is_some_and(|c| c.len() > 18 || !c.bytes().all(|b| b.is_ascii_digit())) {
+        errors.push(FieldError::new(
+            &["query", "cursor"],
+            "value_error",
+            "Input should be a next_cursor from a previous page",
+        ));
+    }
+    let (Some(queue), Some(state), Some(limit), true) = (queue, state, limit, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    if !call.state.config().queues.contains(&queue) {
+        return Err(ApiError::NotFound(format!("queue {queue:?} not found")));
+    }
+    let page = call.redis(move |q| async move { q.list(&queue, state, cursor.as_deref(), limit).await }).await?;
+    Ok(json(StatusCode::OK, &JobPageView::from(page)))
+}

@@ -1,0 +1,17 @@
+//! GET /openapi.json: the OpenAPI 3.1 document of this API.
+
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Response};
+
+use crate::Reply;
+use crate::input::Call;
+
+/// The document, generated from the handlers' annotations and the body types.
+#[utoipa::path(get, path = "/openapi.json", tag = "docs",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn handle(_call: Call) -> Reply {
+    let mut r = Response::new(Body::Text(crate::openapi::json().to_owned()));
+    *r.status_mut() = StatusCode::OK;
+    r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    Ok(r)
+}

@@ -1,0 +1,92 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and
+//! the body types in [`crate::views`], completed from the route table: which
+//! operations need the bearer token (and so may answer 401).
+
+use std::sync::OnceLock;
+
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, PathItem, Ref, ResponseBuilder, path::Operation};
+
+use crate::error::{ErrorBody, FieldError, ValidationBody};
+use crate::handlers;
+use crate::routes::{Access, ROUTES};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "taskq",
+        description = "Background jobs for serverless Rust: enqueue tasks, follow their progress, cancel them.\n\n\
+            Validation errors are `422 {\"detail\": [{\"loc\", \"msg\", \"type\"}]}`; every other error is \
+            `{\"detail\": \"...\"}`. With API_TOKEN set, every operation marked with a lock needs \
+            `Authorization: Bearer <token>`.",
+    ),
+    paths(
+        handlers::health::handle,
+        handlers::enqueue_task::handle,
+        handlers::enqueue_task_a::handle,
+        handlers::enqueue_task_b::handle,
+        handlers::get_task::handle,
+        handlers::cancel_task::handle,
+        handlers::requeue_task::handle,
+        handlers::list_queues::handle,
+        handlers::purge_queue::handle,
+        handlers::list_jobs::handle,
+        handlers::list_workers::handle,
+        handlers::get_stats::handle,
+        handlers::openapi::handle,
+        handlers::docs::handle,
+        handlers::dashboard::handle,
+    ),
+    components(schemas(ErrorBody, ValidationBody, FieldError)),
+    tags(
+        (name = "tasks", description = "Enqueue, follow, cancel and requeue jobs"),
+        (name = "queues", description = "Queue counts and purge"),
+        (name = "jobs", description = "Jobs by queue and state"),
+        (name = "workers", description = "Workers and throughput"),
+        (name = "health", description = "Liveness"),
+        (name = "docs", description = "This documentation and the dashboard"),
+    )
+)]
+struct ApiDoc;
+
+/// Name of the bearer scheme in the document.
+const BEARER: &str = "bearer";
+
+/// The document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(BEARER, SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    for route in ROUTES.iter().filter(|r| r.access == Access::Token) {
+        let Some(op) = doc.paths.paths.get_mut(route.path).and_then(|item| operation(item, route.method)) else {
+            continue;
+        };
+        op.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+        let unauthorized = ResponseBuilder::new()
+            .description("API_TOKEN is set and the request lacks `Authorization: Bearer <token>`")
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build();
+        op.responses.responses.insert("401".into(), unauthorized.into());
+    }
+    doc
+}
+
+/// The document as JSON, made once per process.
+pub fn json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| document().to_json().unwrap_or_else(|_| "{}".into()))
+}
+
+/// The operation of `item` for `method`.
+pub fn operation<'a>(item: &'a mut PathItem, method: &str) -> Option<&'a mut Operation> {
+    match method {
+        "GET" => item.get.as_mut(),
+        "POST" => item.post.as_mut(),
+        "PUT" => item.put.as_mut(),
+        "PATCH" => item.patch.as_mut(),
+        "DELETE" => item.delete.as_mut(),
+        _ => None,
+    }
+}

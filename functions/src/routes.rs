@@ -1,0 +1,240 @@
+//! The route table: every endpoint's method, path, Lambda function (binary)
+//! name, access and handler, in one place.
+//!
+//! Each `src/bin/<function>.rs` serves one entry; the local router serves them
+//! all; the OpenAPI document and template.yaml are checked against it by tests.
+//! Each entry is its own constant so a function's binary links only its own
+//! handler, not the whole API.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::Reply;
+use crate::handlers;
+use crate::input::Call;
+
+/// A handler, as stored in the table.
+pub type Handler = fn(Call) -> Pin<Box<dyn Future<Output = Reply> + Send>>;
+
+/// Path parameters by name, in template order.
+pub type Params = Vec<(&'static str, String)>;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: health checks, and static pages that hold no data (a browser
+    /// cannot send a bearer token when it opens a page; the page asks for
+    /// the token and sends it with its API calls).
+    Public,
+    /// With API_TOKEN set, only requests with `Authorization: Bearer <token>`.
+    Token,
+}
+
+/// One endpoint.
+#[derive(Clone, Copy)]
+pub struct Route {
+    /// HTTP method, upper case.
+    pub method: &'static str,
+    /// Path template, with `{name}` parameters as API Gateway writes them.
+    pub path: &'static str,
+    /// The Lambda function's name: its binary and its template.yaml entry.
+    pub function: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// What serves it.
+    pub handler: Handler,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} ({})", self.method, self.path, self.function)
+    }
+}
+
+macro_rules! route {
+    ($(#[$doc:meta])* $name:ident: $method:literal $path:literal => $function:literal, $access:ident, $handler:path) => {
+        $(#[$doc])*
+        pub const $name: Route = Route {
+            method: $method,
+            path: $path,
+            function: $function,
+            access: Access::$access,
+            handler: |call| Box::pin($handler(call)),
+        };
+    };
+}
+
+route!(
+    /// Liveness and Redis reachability.
+    HEALTH: "GET" "/health" => "health", Public, handlers::health::handle
+);
+route!(
+    /// Enqueue any catalogue task (the starter's body).
+    ENQUEUE_TASK: "POST" "/tasks" => "enqueue_task", Token, handlers::enqueue_task::handle
+);
+route!(
+    /// Enqueue `task_a`.
+    ENQUEUE_TASK_A: "POST" "/tasks/a" => "enqueue_task_a", Token, handlers::enqueue_task_a::handle
+);
+route!(
+    /// Enqueue `task_b`.
+    ENQUEUE_TASK_B: "POST" "/tasks/b" => "enqueue_task_b", Token, handlers::enqueue_task_b::handle
+);
+route!(
+    /// A job's state, progress and result.
+    GET_TASK: "GET" "/tasks/{job_id}" => "get_task", Token, handlers::get_task::handle
+);
+route!(
+    /// Cancel a job.
+    CANCEL_TASK: "DELETE" "/tasks/{job_id}" => "cancel_task", Token, handlers::cancel_task::handle
+);
+route!(
+    /// Put a failed or canceled job back on its queue.
+    REQUEUE_TASK: "POST" "/tasks/{job_id}/requeue" => "requeue_task", Token, handlers::requeue_task::handle
+);
+route!(
+    /// Every queue with its counts.
+    LIST_QUEUES: "GET" "/queues" => "list_queues", Token, handlers::list_queues::handle
+);
+route!(
+    /// Cancel every job waiting in a queue.
+    PURGE_QUEUE: "DELETE" "/queues/{queue_name}/purge" => "purge_queue", Token, handlers::purge_queue::handle
+);
+route!(
+    /// A queue's jobs in one state, newest first, paged.
+    LIST_JOBS: "GET" "/jobs" => "list_jobs", Token, handlers::list_jobs::handle
+);
+route!(
+    /// Live workers.
+    LIST_WORKERS: "GET" "/workers" => "list_workers", Token, handlers::list_workers::handle
+);
+route!(
+    /// Finished and failed jobs per minute.
+    GET_STATS: "GET" "/stats" => "get_stats", Token, handlers::get_stats::handle
+);
+route!(
+    /// The OpenAPI document.
+    OPENAPI: "GET" "/openapi.json" => "openapi", Token, handlers::openapi::handle
+);
+route!(
+    /// The interactive API documentation page.
+    DOCS: "GET" "/docs" => "docs", Public, handlers::docs::handle
+);
+route!(
+    /// PLACEHOLDER until the dashboard lands: a minimal page saying so.
+    DASHBOARD: "GET" "/dashboard" => "dashboard", Public, handlers::dashboard::handle
+);
+
+/// Every route, literal paths before templated ones where both could match.
+pub const ROUTES: &[Route] = &[
+    HEALTH,
+    ENQUEUE_TASK,
+    ENQUEUE_TASK_A,
+    ENQUEUE_TASK_B,
+    GET_TASK,
+    CANCEL_TASK,
+    REQUEUE_TASK,
+    LIST_QUEUES,
+    PURGE_QUEUE,
+    LIST_JOBS,
+    LIST_WORKERS,
+    GET_STATS,
+    OPENAPI,
+    DOCS,
+    DASHBOARD,
+];
+
+impl Route {
+    /// The parameters of `path` if it is exactly this route's path (one
+    /// trailing slash allowed).
+    pub fn match_path(&self, path: &str) -> Option<Params> {
+        let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+        let path = path.strip_prefix('/')?;
+        self.match_segments(&path.split('/').collect::<Vec<_>>())
+    }
+
+    /// The parameters of `path` if it ends with this route's path: behind API
+    /// Gateway stages, custom domain base paths and function URLs the path a
+    /// function sees may carry a prefix, and a function serves one route only.
+    pub fn match_suffix(&self, path: &str) -> Option<Params> {
+        let path = path.strip_suffix('/').unwrap_or(path);
+        let segments: Vec<&str> = path.split('/').collect();
+        let want = self.segments().count();
+        if segments.len() < want {
+            return None;
+        }
+        self.match_segments(&segments[segments.len() - want..])
+    }
+
+    /// The names of the path parameters, in order.
+    pub fn param_names(&self) -> impl Iterator<Item = &'static str> {
+        self.segments().filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+    }
+
+    fn segments(&self) -> impl Iterator<Item = &'static str> {
+        self.path.trim_start_matches('/').split('/')
+    }
+
+    fn match_segments(&self, segments: &[&str]) -> Option<Params> {
+        if segments.len() != self.segments().count() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (want, got) in self.segments().zip(segments) {
+            match want.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+                Some(name) if !got.is_empty() => params.push((name, (*got).to_owned())),
+                Some(_) => return None,
+                None if want == *got => {}
+                None => return None,
+            }
+        }
+        Some(params)
+    }
+}
+
+/// The routes whose path matches `path` exactly, with their parameters.
+pub fn find(path: &str) -> Vec<(&'static Route, Params)> {
+    ROUTES.iter().filter_map(|r| r.match_path(path).map(|p| (r, p))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        for (i, r) in ROUTES.iter().enumerate() {
+            for other in &ROUTES[..i] {
+                assert_ne!(r.function, other.function);
+                assert!(r.method != other.method || r.path != other.path, "{r:?} twice");
+            }
+        }
+    }
+
+    #[test]
+    fn paths_match_with_parameters() {
+        assert_eq!(GET_TASK.match_path("/tasks/abc"), Some(vec![("job_id", "abc".into())]));
+        assert_eq!(GET_TASK.match_path("/tasks/abc/"), Some(vec![("job_id", "abc".into())]));
+        assert_eq!(GET_TASK.match_path("/tasks/"), None);
+        assert_eq!(GET_TASK.match_path("/tasks//"), None);
+        assert_eq!(GET_TASK.match_path("tasks/abc"), None);
+        assert_eq!(HEALTH.match_path("/health"), Some(vec![]));
+        assert_eq!(HEALTH.match_path("/"), None);
+        assert_eq!(PURGE_QUEUE.match_path("/queues/high/purge"), Some(vec![("queue_name", "high".into())]));
+        assert_eq!(PURGE_QUEUE.param_names().collect::<Vec<_>>(), ["queue_name"]);
+    }
+
+    #[test]
+    fn prefixed_paths_match_by_suffix() {
+        assert_eq!(GET_TASK.match_suffix("/prod/tasks/abc"), Some(vec![("job_id", "abc".into())]));
+        assert_eq!(HEALTH.match_suffix("/lambda-url/health/health"), Some(vec![]));
+        assert_eq!(HEALTH.match_suffix("/lambda-url/health/other"), None);
+        assert_eq!(REQUEUE_TASK.match_suffix("/requeue"), None);
+    }
+
+    #[test]
+    fn literal_routes_win_by_method() {
+        let found: Vec<_> = find("/tasks/a").into_iter().map(|(r, _)| r.function).collect();
+        assert_eq!(found, ["enqueue_task_a", "get_task", "cancel_task"]);
+    }
+}

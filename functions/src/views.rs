@@ -1,0 +1,383 @@
+//! The bodies the API reads and writes. The OpenAPI document is generated
+//! from these types, and the handlers serialize exactly these types, so the
+//! document cannot drift from the wire.
+//!
+//! Conversions from the `taskq` types destructure them without `..`: a field
+//! added there does not compile here until the API decides what to show.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use taskq::{Enqueued, Job, JobError, JobPage, Progress, QueueCounts, Status, WorkerInfo, queue::MinuteStats};
+use utoipa::ToSchema;
+
+/// POST /tasks: the starter's body.
+///
+/// `task_name` is any task of the catalogue. Its arguments are made from the
+/// other fields: `long_task` gets `{"duration", "payload"}`; every other task
+/// gets the fields of `payload` plus `duration` (so `task_a` is
+/// `{"task_name": "task_a", "duration": 5, "payload": {"user_id": 7}}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"task_name": "long_task", "duration": 10, "payload": {"usuario_id": 123}, "high": false}))]
+pub struct EnqueueRequest {
+    /// A task of the catalogue: `long_task`, `task_a` or `task_b`.
+    pub task_name: String,
+    /// Seconds the task works, from 0 to 86400.
+    pub duration: f64,
+    /// The task's data: echoed by `long_task`, the arguments of other tasks.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub payload: Map<String, Value>,
+    /// `true` puts the job on the `high` queue, else `default`.
+    #[serde(default)]
+    pub high: bool,
+}
+
+/// POST /tasks/a and /tasks/b: the starter's body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"user_id": 123, "duration": 5, "high": false}))]
+pub struct UserTaskRequest {
+    /// The user concerned.
+    pub user_id: i64,
+    /// Seconds the task works, from 0 to 86400.
+    pub duration: f64,
+    /// `true` puts the job on the `high` queue, else `default`.
+    #[serde(default)]
+    pub high: bool,
+}
+
+/// What an enqueue did: a new job, or the job that already holds the idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum EnqueueReply {
+    /// A new job.
+    Created {
+        /// Its id.
+        job_id: String,
+        /// Its queue.
+        queue: String,
+    },
+    /// An identical request (or one with the same `Idempotency-Key`) made this job, which has not ended.
+    Duplicate {
+        /// Always `true`.
+        duplicate: bool,
+        /// The existing job.
+        job_id: String,
+    },
+}
+
+impl From<Enqueued> for EnqueueReply {
+    fn from(e: Enqueued) -> Self {
+        match e {
+            Enqueued::Created { job_id, queue } => EnqueueReply::Created { job_id, queue },
+            Enqueued::Duplicate { duplicate, job_id } => EnqueueReply::Duplicate { duplicate, job_id },
+        }
+    }
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Waiting in a queue.
+    Queued,
+    /// Running on a worker.
+    Started,
+    /// Running, and asked to stop.
+    CancelRequested,
+    /// Ended with a result.
+    Finished,
+    /// Ended with an error.
+    Failed,
+    /// Ended because it was canceled.
+    Canceled,
+}
+
+impl From<Status> for JobStatus {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Queued => JobStatus::Queued,
+            Status::Started => JobStatus::Started,
+            Status::CancelRequested => JobStatus::CancelRequested,
+            Status::Finished => JobStatus::Finished,
+            Status::Failed => JobStatus::Failed,
+            Status::Canceled => JobStatus::Canceled,
+        }
+    }
+}
+
+/// Progress written by the task.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ProgressView {
+    /// Steps done.
+    pub done: u64,
+    /// Steps in all.
+    pub total: u64,
+    /// `done / total` as 0 to 100, one decimal.
+    pub percent: f64,
+    /// What the task is doing now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl From<Progress> for ProgressView {
+    fn from(p: Progress) -> Self {
+        let Progress { done, total, percent, message } = p;
+        ProgressView { done, total, percent, message }
+    }
+}
+
+/// Why a job failed.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct JobErrorView {
+    /// `error` (the task returned an error), `timeout`, `abandoned` (its worker
+    /// died too often), `unknown_task`, `invalid_args` or `panic`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Detail for people.
+    pub message: String,
+}
+
+impl From<JobError> for JobErrorView {
+    fn from(e: JobError) -> Self {
+        let JobError { kind, message } = e;
+        JobErrorView { kind, message }
+    }
+}
+
+/// A job: GET /tasks/{job_id}, and each entry of GET /jobs.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct JobView {
+    /// Its id (UUID v4).
+    pub job_id: String,
+    /// Task name.
+    pub task: String,
+    /// Arguments given at enqueue.
+    #[schema(value_type = Object)]
+    pub args: Value,
+    /// Queue it was put on.
+    pub queue: String,
+    /// Current state.
+    pub status: JobStatus,
+    /// When it was first enqueued (RFC 3339, UTC, microseconds).
+    pub created_at: String,
+    /// When it was last put on its queue (later than `created_at` after a requeue).
+    pub enqueued_at: String,
+    /// When its current or last run started.
+    pub started_at: Option<String>,
+    /// When it ended.
+    pub ended_at: Option<String>,
+    /// Last progress written by the task.
+    pub progress: Option<ProgressView>,
+    /// Free-form metadata written by the task.
+    #[schema(value_type = Object)]
+    pub meta: Value,
+    /// What the task returned, once finished.
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+    /// Why it failed, once failed.
+    pub error: Option<JobErrorView>,
+    /// Runs started so far.
+    pub attempts: u32,
+    /// Limit on one run, in seconds.
+    pub timeout: f64,
+    /// Worker running it, or that ran it last.
+    pub worker: Option<String>,
+}
+
+impl From<Job> for JobView {
+    fn from(j: Job) -> Self {
+        let Job {
+            id,
+            task,
+            args,
+            queue,
+            status,
+            created_at,
+            enqueued_at,
+            started_at,
+            ended_at,
+            progress,
+            meta,
+            result,
+            error,
+            attempts,
+            timeout,
+            // Internal: the name of a Redis key.
+            idempotency_key: _,
+            worker,
+        } = j;
+        JobView {
+            job_id: id,
+            task,
+            args,
+            queue,
+            status: status.into(),
+            created_at,
+            enqueued_at,
+            started_at,
+            ended_at,
+            progress: progress.map(Into::into),
+            meta,
+            result,
+            error: error.map(Into::into),
+            attempts,
+            timeout,
+            worker,
+        }
+    }
+}
+
+/// DELETE /tasks/{job_id} and POST /tasks/{job_id}/requeue: what became of the job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"job_id": "8b0c5ab4-3f7a-4d39-9e1e-1f6f1b2f4a10", "status": "canceled"}))]
+pub struct JobStatusReply {
+    /// The job.
+    pub job_id: String,
+    /// `canceled` (it was queued), `cancel_requested` (it is running and will
+    /// stop), or `queued` (requeued).
+    pub status: JobStatus,
+}
+
+/// One queue's counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct QueueView {
+    /// Queue name.
+    pub name: String,
+    /// Jobs waiting (the starter's `count`).
+    pub count: u64,
+    /// Jobs per state: queued, started, cancel_requested, finished, failed, canceled.
+    pub states: BTreeMap<String, u64>,
+}
+
+impl From<QueueCounts> for QueueView {
+    fn from(q: QueueCounts) -> Self {
+        let QueueCounts { name, count, states } = q;
+        QueueView { name, count, states: states.into_iter().map(|(k, v)| (k.to_owned(), v)).collect() }
+    }
+}
+
+/// GET /queues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct QueuesReply {
+    /// Every configured queue, in priority order.
+    pub queues: Vec<QueueView>,
+}
+
+/// DELETE /queues/{queue_name}/purge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PurgeReply {
+    /// The queue.
+    pub queue: String,
+    /// Jobs taken off it and canceled.
+    pub purged: u64,
+}
+
+/// GET /jobs: one page.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct JobPageView {
+    /// Jobs, newest first.
+    pub jobs: Vec<JobView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl From<JobPage> for JobPageView {
+    fn from(p: JobPage) -> Self {
+        let JobPage { jobs, next_cursor } = p;
+        JobPageView { jobs: jobs.into_iter().map(Into::into).collect(), next_cursor }
+    }
+}
+
+/// A live worker.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct WorkerView {
+    /// Unique name (host, pid, random suffix).
+    pub name: String,
+    /// Queues it takes from, in priority order.
+    pub queues: Vec<String>,
+    /// Jobs it runs at once.
+    pub concurrency: u64,
+    /// `busy` or `idle`.
+    pub state: String,
+    /// Ids of the jobs it runs now.
+    pub current_jobs: Vec<String>,
+    /// Milliseconds since its last heartbeat.
+    pub heartbeat_age_ms: i64,
+    /// Jobs it finished.
+    pub processed: u64,
+    /// Jobs that failed on it.
+    pub failed: u64,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+}
+
+impl From<WorkerInfo> for WorkerView {
+    fn from(w: WorkerInfo) -> Self {
+        let WorkerInfo {
+            name,
+            queues,
+            concurrency,
+            state,
+            current_jobs,
+            heartbeat_age_ms,
+            processed,
+            failed,
+            started_at,
+        } = w;
+        WorkerView {
+            name,
+            queues,
+            concurrency,
+            state: state.to_owned(),
+            current_jobs,
+            heartbeat_age_ms,
+            processed,
+            failed,
+            started_at,
+        }
+    }
+}
+
+/// GET /workers.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct WorkersReply {
+    /// Workers whose heartbeat is current.
+    pub workers: Vec<WorkerView>,
+}
+
+/// Finished and failed counts of one minute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MinuteView {
+    /// `YYYY-MM-DDTHH:MMZ`.
+    pub minute: String,
+    /// Jobs finished in that minute.
+    pub finished: u64,
+    /// Jobs failed in that minute.
+    pub failed: u64,
+}
+
+impl From<MinuteStats> for MinuteView {
+    fn from(m: MinuteStats) -> Self {
+        let MinuteStats { minute, finished, failed } = m;
+        MinuteView { minute, finished, failed }
+    }
+}
+
+/// GET /stats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct StatsReply {
+    /// One entry per minute, oldest first, the current minute last.
+    pub minutes: Vec<MinuteView>,
+}
+
+/// GET /health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok", "redis": "ok"}))]
+pub struct HealthReply {
+    /// `ok`.
+    pub status: String,
+    /// `ok`: Redis answered.
+    pub redis: String,
+}
