@@ -32,7 +32,7 @@ pub async fn invoke(state: State, route: &'static Route, request: Request) -> Re
 /// Serves `request` by whichever route its method and path name.
 pub async fn dispatch(state: State, request: Request) -> Response<Body> {
     let started = Instant::now();
-    let found = routes::find(request.uri().path());
+    let found = routes::find(path_of(&request));
     if found.is_empty() {
         return finish(&request, None, started, Err(ApiError::NotFound("Not Found".into())));
     }
@@ -61,9 +61,14 @@ fn route_params(route: &Route, request: &Request) -> Option<Params> {
             return Some(params);
         }
     }
+    route.match_suffix(path_of(request))
+}
+
+/// The path as the client sent it: API Gateway's (without the stage that
+/// lambda_http puts in the URI) when there is one.
+fn path_of(request: &Request) -> &str {
     let raw = request.raw_http_path();
-    let path = if raw.is_empty() { request.uri().path() } else { raw };
-    route.match_suffix(path)
+    if raw.is_empty() { request.uri().path() } else { raw }
 }
 
 async fn serve(

@@ -129,8 +129,13 @@ const fn spec<A: TaskArgs>() -> TaskSpec {
 }
 
 fn validate<A: TaskArgs>(args: &Value) -> Result<Option<f64>, ArgsError> {
-    let decoded =
-        A::deserialize(args).map_err(|e| ArgsError { field: field_of(&e.to_string()), message: e.to_string() })?;
+    // serde's own errors do not say which field holds a mistyped value; the path does.
+    let decoded: A = serde_path_to_error::deserialize(args).map_err(|e| {
+        let message = e.inner().to_string();
+        let path = e.path().to_string();
+        let field = if path.is_empty() || path == "." { field_of(&message) } else { path };
+        ArgsError { field, message }
+    })?;
     decoded.check().map_err(|(field, message)| ArgsError { field: field.into(), message })?;
     Ok(decoded.duration())
 }
@@ -158,5 +163,7 @@ mod tests {
         assert_eq!(v(&json!({"duration": 1})).unwrap_err().field, "user_id");
         assert_eq!(v(&json!({"user_id": 1, "duration": -1})).unwrap_err().field, "duration");
         assert_eq!(v(&json!({"user_id": 1, "duration": 1, "extra": 1})).unwrap_err().field, "extra");
+        assert_eq!(v(&json!({"user_id": "x", "duration": 1})).unwrap_err().field, "user_id");
+        assert_eq!(v(&json!({"user_id": 1, "duration": "1"})).unwrap_err().field, "duration");
     }
 }
