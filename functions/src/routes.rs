@@ -121,7 +121,7 @@ route!(
     DOCS: "GET" "/docs" => "docs", Public, handlers::docs::handle
 );
 route!(
-    /// PLACEHOLDER until the dashboard lands: a minimal page saying so.
+    /// The dashboard page (its API calls need the token; the page asks for it).
     DASHBOARD: "GET" "/dashboard" => "dashboard", Public, handlers::dashboard::handle
 );
 

@@ -1,17 +1,66 @@
-//! GET /dashboard: PLACEHOLDER. The dashboard is built separately and
-//! replaces this module; until then the route exists (so the route table,
-//! the binaries and template.yaml already agree) and says so.
+//! GET /dashboard: the dashboard page.
+//!
+//! One self-contained page (HTML, CSS and vanilla JavaScript, no build step,
+//! no CDN): the assets live in `src/dashboard/` and are inlined into the
+//! page once, so the function needs no other route and works offline. The
+//! page reads the JSON API from beside itself (the page's path minus
+//! `dashboard`), so it works at a server's root and under an API Gateway
+//! stage alike, and asks for the bearer token when the API answers 401.
+
+use std::sync::LazyLock;
 
 use crate::Reply;
 use crate::input::Call;
 
-const PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>taskq dashboard</title>\
-</head><body><h1>taskq dashboard</h1><p>Not built yet. Meanwhile see <a href=\"docs\">the API docs</a>.</p>\
-</body></html>";
+const INDEX: &str = include_str!("../dashboard/index.html");
+const STYLE: &str = include_str!("../dashboard/style.css");
+const SCRIPT: &str = include_str!("../dashboard/app.js");
 
-/// Serves the placeholder page.
+/// The page, with its stylesheet and script inlined.
+pub static PAGE: LazyLock<String> =
+    LazyLock::new(|| INDEX.replacen("/*STYLE*/", STYLE, 1).replacen("/*SCRIPT*/", SCRIPT, 1));
+
+/// Serves the page.
 #[utoipa::path(get, path = "/dashboard", tag = "docs",
     responses((status = 200, description = "The dashboard page", content_type = "text/html")))]
 pub async fn handle(_call: Call) -> Reply {
-    super::html(PAGE)
+    super::html(PAGE.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assets_are_inlined_once() {
+        assert_eq!(INDEX.matches("/*STYLE*/").count(), 1);
+        assert_eq!(INDEX.matches("/*SCRIPT*/").count(), 1);
+        assert!(PAGE.contains(STYLE) && PAGE.contains(SCRIPT));
+        assert!(!PAGE.contains("/*STYLE*/") && !PAGE.contains("/*SCRIPT*/"));
+        // Neither asset may end the element it is inlined into.
+        assert!(!STYLE.to_ascii_lowercase().contains("</style"));
+        assert!(!SCRIPT.to_ascii_lowercase().contains("</script"));
+    }
+
+    #[test]
+    fn nothing_is_loaded_from_elsewhere() {
+        for needle in ["http://", "https://", "src=", "href=\"//", "@import", "url("] {
+            let hits: Vec<&str> = PAGE.lines().filter(|l| l.contains(needle)).collect();
+            // The SVG namespace is a name, not a download.
+            let hits: Vec<&&str> = hits.iter().filter(|l| !l.contains("http://www.w3.org/2000/svg")).collect();
+            assert!(hits.is_empty(), "{needle} in {hits:?}");
+        }
+        for link in PAGE.match_indices("<link").map(|(i, _)| &PAGE[i..i + PAGE[i..].find('>').unwrap_or(0)]) {
+            assert!(link.contains("href=\"data:"), "{link}");
+        }
+    }
+
+    #[test]
+    fn api_paths_are_relative_to_the_page() {
+        // An absolute path ("/queues") would miss the API Gateway stage.
+        for path in ["queues", "jobs", "workers", "stats", "tasks/"] {
+            assert!(SCRIPT.contains(&format!("\"{path}")) || SCRIPT.contains(&format!("`{path}")), "{path}");
+            assert!(!SCRIPT.contains(&format!("\"/{path}")) && !SCRIPT.contains(&format!("`/{path}")), "/{path}");
+        }
+    }
 }
