@@ -13,10 +13,10 @@ local function take(qkey, qname, inflight, job_prefix, tomb_prefix, worker, now)
     local id = redis.call('LMOVE', qkey, inflight, 'RIGHT', 'LEFT')
     if not id then return false end
     local jkey = job_prefix .. id
-    local f = redis.call('HMGET', jkey, 'status', 'task', 'args', 'timeout', 'idem')
+    local f = redis.call('HMGET', jkey, 'status', 'task', 'args', 'timeout', 'idem', 'attempts')
     if f[1] == 'queued' then
-      local attempts = redis.call('HINCRBY', jkey, 'attempts', 1)
-      redis.call('HSET', jkey, 'status', 'started', 'started_at', now, 'worker', worker)
+      local attempts = tonumber(f[6] or '0') + 1
+      redis.call('HSET', jkey, 'status', 'started', 'started_at', now, 'worker', worker, 'attempts', attempts)
       return {id, f[2], f[3], f[4], f[5] or '', qname, attempts}
     end
     redis.call('LPOP', inflight)
