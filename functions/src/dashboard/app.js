@@ -134,7 +134,11 @@ function badge(status) {
 
 function progressBar(job, label, big) {
   const p = job.progress;
-  if (!p && job.status !== "finished") return el("span", { class: "muted", "aria-label": "no progress reported" }, "—");
+  if (!p && job.status !== "finished") {
+    return big
+      ? el("p", { class: "muted" }, "No progress reported.")
+      : el("span", { class: "muted", "aria-label": "no progress reported" }, "—");
+  }
   const pct = p ? Math.max(0, Math.min(100, Number(p.percent) || 0)) : 100;
   const text = p ? `${pct}% (${p.done} of ${p.total})${p.message ? `: ${p.message}` : ""}` : "100%";
   return el("div", { class: `progress${big ? " big" : ""}` },
@@ -281,12 +285,7 @@ tokenButton.addEventListener("click", () => {
 });
 if (sessionStorage.getItem(TOKEN_KEY)) tokenButton.hidden = false;
 
-function tokenWaitNotice() {
-  return el("section", { class: "panel" },
-    el("h2", {}, "API token needed"),
-    el("p", {}, "This API is protected by a token. The page shows nothing until it has one."),
-    el("button", { type: "button", onclick: () => tokenNeeded(false) }, "Enter the API token"));
-}
+$("#token-again").addEventListener("click", () => tokenNeeded(false));
 
 // ---------------------------------------------------------------- confirmation
 
@@ -364,8 +363,8 @@ async function refresh() {
     }
     if (view !== current) return;
     const needToken = errors.some((e) => e instanceof NeedToken);
-    if (needToken) swap(view.live, tokenWaitNotice());
-    else lastUpdated = new Date();
+    $("#token-wait").hidden = !needToken;
+    if (!needToken) lastUpdated = new Date();
     setRefreshErrors(errors.filter((e) => !(e instanceof NeedToken)));
   })();
   try {
@@ -546,9 +545,9 @@ function jobsView(route) {
       else navigate(jobsHref(queueSelect.value, stateSelect.value, q));
     },
   },
-  el("label", { for: "jobs-queue" }, "Queue", queueSelect),
-  el("label", { for: "jobs-state" }, "State", stateSelect),
-  el("label", { for: "jobs-search" }, "Search by job id or task", search),
+  el("div", { class: "field" }, el("label", { for: "jobs-queue" }, "Queue"), queueSelect),
+  el("div", { class: "field" }, el("label", { for: "jobs-state" }, "State"), stateSelect),
+  el("div", { class: "field" }, el("label", { for: "jobs-search" }, "Search by job id or task"), search),
   el("button", { type: "submit" }, "Search"),
   route.q && el("button", { type: "button", class: "secondary", onclick: () => navigate(jobsHref(queueSelect.value, stateSelect.value, "")) }, "Clear search"));
 
