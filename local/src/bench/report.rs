@@ -1,0 +1,514 @@
+//! The benchmark's figures: one [`Report`], printed as text or as one JSON
+//! object with the same fields, with the targets of issue 2 next to them.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::redis_stats::{CommandStat, IN_SCRIPTS, ProfileRow, TOP_LEVEL};
+
+/// Percentiles of a set of samples, in the unit of the samples.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// How many samples.
+    pub samples: usize,
+    /// Median (nearest rank).
+    pub p50: f64,
+    /// 99th percentile (nearest rank).
+    pub p99: f64,
+    /// Largest sample.
+    pub max: f64,
+    /// Arithmetic mean.
+    pub mean: f64,
+}
+
+impl Summary {
+    /// Summarises `samples` (any order).
+    pub fn of(mut samples: Vec<f64>) -> Summary {
+        if samples.is_empty() {
+            return Summary::default();
+        }
+        samples.sort_by(f64::total_cmp);
+        let n = samples.len();
+        // Nearest rank: the smallest sample with at least p% of them at or below it.
+        let rank = |p: f64| samples[((p / 100.0 * n as f64).ceil() as usize).clamp(1, n) - 1];
+        Summary {
+            samples: n,
+            p50: rank(50.0),
+            p99: rank(99.0),
+            max: samples[n - 1],
+            mean: samples.iter().sum::<f64>() / n as f64,
+        }
+    }
+}
+
+/// The median of `values` (the upper one of an even count), 0 when empty.
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Where the figures were measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    /// CPUs this process may use.
+    pub nproc: usize,
+    /// `model name` of /proc/cpuinfo.
+    pub cpu_model: String,
+    /// `redis_version` of the server used.
+    pub redis_version: String,
+    /// `private` (started by the benchmark) or `external` (--redis-url).
+    pub redis: &'static str,
+    /// The worker binary that ran the jobs.
+    pub worker_binary: String,
+    /// Age of that binary when the run began, seconds (a stale build measures old code).
+    pub worker_binary_age_s: u64,
+    /// 1-minute load average when the run began and when it ended: other
+    /// work on the machine's cores makes the figures lower and noisier.
+    pub load_average: (f64, f64),
+}
+
+/// How the run was set up.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    /// Jobs per enqueue and drain measurement.
+    pub jobs: usize,
+    /// Times each rate was measured.
+    pub repeat: usize,
+}
+
+/// One enqueue set-up, measured `repeat` times.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnqueueFigure {
+    /// Short name: `sequential`, `concurrent_multiplexed` or `concurrent_connections`.
+    pub name: &'static str,
+    /// Tasks enqueueing at once.
+    pub clients: usize,
+    /// Redis connections they share.
+    pub connections: usize,
+    /// Each run.
+    pub runs: Vec<EnqueueRun>,
+    /// Median of the runs' jobs/s.
+    pub median_jobs_per_s: f64,
+}
+
+impl EnqueueFigure {
+    /// The run whose rate is the median (the figures printed as text).
+    pub fn median_run(&self) -> Option<&EnqueueRun> {
+        let mut runs: Vec<&EnqueueRun> = self.runs.iter().collect();
+        runs.sort_by(|a, b| a.jobs_per_s.total_cmp(&b.jobs_per_s));
+        runs.get(runs.len() / 2).copied()
+    }
+}
+
+/// One enqueue run: the rate, and who spent the CPU (the benchmark shares
+/// the machine's cores with Redis, as a Lambda does not).
+#[derive(Debug, Clone, Serialize)]
+pub struct EnqueueRun {
+    /// Jobs per second, first call to last reply.
+    pub jobs_per_s: f64,
+    /// CPU time of this process (the clients) per job, microseconds.
+    pub client_cpu_us_per_job: f64,
+    /// Redis CPU time per job, microseconds.
+    pub redis_cpu_us_per_job: f64,
+    /// `usec_per_call` of `evalsha` (the enqueue script) in INFO commandstats.
+    pub evalsha_usec_per_call: f64,
+}
+
+/// One drain of the backlog by one worker process.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrainRun {
+    /// Jobs drained.
+    pub jobs: usize,
+    /// First job start to last job end, seconds (from the jobs' own times).
+    pub seconds: f64,
+    /// `jobs / seconds`.
+    pub jobs_per_s: f64,
+    /// Worker process start to its first job start, ms.
+    pub startup_ms: f64,
+    /// Largest worker VmRSS seen during the drain, MB (10^6 bytes).
+    pub worker_rss_peak_mb: f64,
+    /// Worker CPU time (user + system) per job, microseconds.
+    pub worker_cpu_us_per_job: f64,
+    /// Redis CPU time (user + system) per job, microseconds.
+    pub redis_cpu_us_per_job: f64,
+    /// Redis CPU time over the drain time: 100 = one core busy.
+    pub redis_cpu_percent: f64,
+    /// Redis time executing scripts (`evalsha` in INFO commandstats) per job,
+    /// microseconds; the rest of its CPU time goes to reading, parsing,
+    /// replying and the few other commands.
+    pub evalsha_us_per_job: f64,
+    /// PING round trips sampled every 10 ms during the drain, ms (what `redis-cli --latency` shows).
+    pub ping_ms: Summary,
+    /// INFO commandstats of the drain (every script is `evalsha`).
+    pub commands: BTreeMap<String, CommandStat>,
+}
+
+/// The drains at one concurrency.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrainFigure {
+    /// WORKER_CONCURRENCY.
+    pub concurrency: usize,
+    /// Each run.
+    pub runs: Vec<DrainRun>,
+    /// Median of the runs' jobs/s.
+    pub median_jobs_per_s: f64,
+}
+
+impl DrainFigure {
+    /// The run whose rate is the median (the figures printed as text).
+    pub fn median_run(&self) -> Option<&DrainRun> {
+        let mut runs: Vec<&DrainRun> = self.runs.iter().collect();
+        runs.sort_by(|a, b| a.jobs_per_s.total_cmp(&b.jobs_per_s));
+        runs.get(runs.len() / 2).copied()
+    }
+}
+
+/// Latencies on an idle worker.
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    /// WORKER_CONCURRENCY of the idle worker.
+    pub worker_concurrency: usize,
+    /// `started_at - enqueued_at` of jobs enqueued one at a time, ms.
+    pub enqueue_to_start_ms: Summary,
+    /// `ended_at` of a canceled running job minus the time of the cancel call, ms:
+    /// the task observed the cancellation before this. The job had been
+    /// `started` for 10 ms when it was canceled.
+    pub cancel_ms: Summary,
+    /// Cancel call until the client, polling every millisecond, sees `canceled`, ms.
+    pub cancel_seen_by_client_ms: Summary,
+    /// As `cancel_ms`, but canceled as soon as the client saw it `started`.
+    pub cancel_at_start_ms: Summary,
+    /// How many of those took over 100 ms.
+    pub cancel_at_start_slow: usize,
+}
+
+/// Worker memory.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rss {
+    /// VmRSS after start, before any job, MB (10^6 bytes).
+    pub idle_mb: f64,
+    /// Largest VmRSS seen during the concurrency-64 drains, MB.
+    pub under_load_mb: f64,
+}
+
+/// The per-script profile pass.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    /// Jobs enqueued, then drained by a worker at `worker_concurrency`.
+    pub jobs: usize,
+    /// Running jobs canceled after the drain.
+    pub cancels: usize,
+    /// WORKER_CONCURRENCY of the drain.
+    pub worker_concurrency: usize,
+    /// Slow-log entries read.
+    pub entries: usize,
+    /// Whether the slow log filled up, losing its oldest entries.
+    pub truncated: bool,
+    /// By origin and command, most expensive per job first.
+    pub rows: Vec<ProfileRow>,
+}
+
+/// A target of issue 2 and how the run compares.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    /// What is measured.
+    pub figure: String,
+    /// The target, with its unit.
+    pub target: String,
+    /// The measured value, with its unit.
+    pub measured: String,
+    /// measured / target for rates (higher is better), target / measured for
+    /// latencies and memory: above 1 means met.
+    pub ratio: f64,
+    /// Whether the target is met.
+    pub met: bool,
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub machine: Machine,
+    pub settings: Settings,
+    pub enqueue: Vec<EnqueueFigure>,
+    pub drain: Vec<DrainFigure>,
+    pub latency: Latency,
+    pub worker_rss: Rss,
+    pub profile: Option<Profile>,
+    pub targets: Vec<Target>,
+}
+
+impl Report {
+    /// Fills in `targets` from the figures.
+    pub fn judge(&mut self) {
+        let mut t = Vec::new();
+        let mut at_least = |figure: String, measured: f64, target: f64, unit: &str| {
+            t.push(Target {
+                figure,
+                target: format!(">= {} {unit}", thousands(target)),
+                measured: format!("{} {unit}", thousands(measured)),
+                ratio: measured / target,
+                met: measured >= target,
+            })
+        };
+        if let Some(d) = self.drain.iter().find(|d| d.concurrency == 16) {
+            at_least("drain, WORKER_CONCURRENCY=16".into(), d.median_jobs_per_s, 40_000.0, "jobs/s");
+        }
+        for e in self.enqueue.iter().filter(|e| e.clients == 32) {
+            let how = format!("enqueue, 32 concurrent clients on {} connection(s)", e.connections);
+            at_least(how, e.median_jobs_per_s, 70_000.0, "jobs/s");
+        }
+        let mut at_most = |figure: &str, measured: f64, target: f64, unit: &str| {
+            t.push(Target {
+                figure: figure.into(),
+                target: format!("<= {target} {unit}"),
+                measured: format!("{measured:.2} {unit}"),
+                ratio: if measured > 0.0 { target / measured } else { f64::INFINITY },
+                met: measured <= target,
+            })
+        };
+        at_most("cancel latency p99 (job running 10 ms)", self.latency.cancel_ms.p99, 50.0, "ms");
+        at_most("cancel latency p99 (at start)", self.latency.cancel_at_start_ms.p99, 50.0, "ms");
+        at_most("enqueue-to-start p50", self.latency.enqueue_to_start_ms.p50, 2.0, "ms");
+        at_most("worker RSS under load", self.worker_rss.under_load_mb, 10.0, "MB");
+        self.targets = t;
+    }
+
+    /// The report as text.
+    pub fn to_text(&self) -> String {
+        let mut o = String::new();
+        let m = &self.machine;
+        let line = |o: &mut String, s: String| {
+            o.push_str(&s);
+            o.push('\n');
+        };
+        line(&mut o, "taskq benchmark".into());
+        line(
+            &mut o,
+            format!(
+                "machine: {} CPUs ({}), redis-server {} ({}); worker binary {} (built {} s before the run); load average {:.2} at start, {:.2} at end",
+                m.nproc,
+                m.cpu_model,
+                m.redis_version,
+                m.redis,
+                m.worker_binary,
+                m.worker_binary_age_s,
+                m.load_average.0,
+                m.load_average.1
+            ),
+        );
+        line(
+            &mut o,
+            format!(
+                "each rate: {} jobs, measured {} time(s); the median is shown, then every run\n",
+                self.settings.jobs, self.settings.repeat
+            ),
+        );
+
+        line(
+            &mut o,
+            "enqueue (Queue::enqueue, long_task, distinct args)   jobs/s  client CPU/job  Redis CPU/job  evalsha/call  runs (jobs/s)".into(),
+        );
+        for e in &self.enqueue {
+            let Some(r) = e.median_run() else { continue };
+            let how = if e.clients == 1 {
+                "1 client, sequential".to_owned()
+            } else {
+                format!("{} concurrent tasks, {} connection(s)", e.clients, e.connections)
+            };
+            line(
+                &mut o,
+                format!(
+                    "  {how:<46} {:>10} {:>13.1}us {:>12.1}us {:>11.1}us  {}",
+                    thousands(e.median_jobs_per_s),
+                    r.client_cpu_us_per_job,
+                    r.redis_cpu_us_per_job,
+                    r.evalsha_usec_per_call,
+                    runs(&e.runs.iter().map(|r| r.jobs_per_s).collect::<Vec<_>>())
+                ),
+            );
+        }
+        if let (Some(seq), Some(best)) = (
+            self.enqueue.iter().find(|e| e.clients == 1),
+            self.enqueue.iter().filter(|e| e.clients > 1).map(|e| e.median_jobs_per_s).reduce(f64::max),
+        ) {
+            line(&mut o, format!("  concurrent / sequential: {:.1}x", best / seq.median_jobs_per_s));
+        }
+
+        line(&mut o, format!("\ndrain of {} no-op jobs by one worker process (median run)", self.settings.jobs));
+        line(
+            &mut o,
+            "  concurrency     jobs/s  startup  worker CPU/job  Redis CPU/job  evalsha/job  Redis CPU  peak RSS  ping p50/max   runs (jobs/s)".into(),
+        );
+        for d in &self.drain {
+            let Some(r) = d.median_run() else { continue };
+            line(
+                &mut o,
+                format!(
+                    "  {:>11} {:>10} {:>6.0}ms {:>12.1}us {:>12.1}us {:>10.1}us {:>9.0}% {:>7.1}MB  {:>5.2}/{:<5.1}ms  {}",
+                    d.concurrency,
+                    thousands(d.median_jobs_per_s),
+                    r.startup_ms,
+                    r.worker_cpu_us_per_job,
+                    r.redis_cpu_us_per_job,
+                    r.evalsha_us_per_job,
+                    r.redis_cpu_percent,
+                    r.worker_rss_peak_mb,
+                    r.ping_ms.p50,
+                    r.ping_ms.max,
+                    runs(&d.runs.iter().map(|r| r.jobs_per_s).collect::<Vec<_>>()),
+                ),
+            );
+        }
+        let rate = |c: usize| self.drain.iter().find(|d| d.concurrency == c).map(|d| d.median_jobs_per_s);
+        if let (Some(c1), Some(c16), Some(c64)) = (rate(1), rate(16), rate(64)) {
+            line(&mut o, format!("  speed-up: 16 vs 1 slots {:.2}x, 64 vs 16 slots {:.2}x", c16 / c1, c64 / c16));
+        }
+        for d in &self.drain {
+            let Some(r) = d.median_run() else { continue };
+            let Some(e) = r.commands.get("evalsha") else { continue };
+            let jobs = r.jobs as f64;
+            // What the scripts spent their time on, most expensive first.
+            let mut inner: Vec<(&String, &CommandStat)> =
+                r.commands.iter().filter(|(n, s)| !TOP_LEVEL.contains(&n.as_str()) && s.calls > 0).collect();
+            inner.sort_by_key(|(_, s)| std::cmp::Reverse(s.usec));
+            let inner: Vec<String> = inner
+                .iter()
+                .take(10)
+                .map(|(n, s)| format!("{n} {:.2}x{:.1}", s.calls as f64 / jobs, s.usec_per_call))
+                .collect();
+            line(
+                &mut o,
+                format!(
+                    "  commandstats at {:>2}: evalsha {:.3} calls/job x {:.1} usec_per_call; inside (calls/job x usec): {}",
+                    d.concurrency,
+                    e.calls as f64 / jobs,
+                    e.usec_per_call,
+                    inner.join(", ")
+                ),
+            );
+        }
+
+        let l = &self.latency;
+        line(
+            &mut o,
+            format!(
+                "\nlatency on an idle worker (WORKER_CONCURRENCY={})          p50      p99      max  samples",
+                l.worker_concurrency
+            ),
+        );
+        for (what, s) in [
+            ("enqueue-to-start (started_at - enqueued_at)", &l.enqueue_to_start_ms),
+            ("cancel, running 10 ms (call -> ended_at)", &l.cancel_ms),
+            ("cancel, running 10 ms (call -> client sees it)", &l.cancel_seen_by_client_ms),
+            ("cancel at start (call -> ended_at)", &l.cancel_at_start_ms),
+        ] {
+            line(&mut o, format!("  {what:<52} {:>6.2}ms {:>6.2}ms {:>6.2}ms  {}", s.p50, s.p99, s.max, s.samples));
+        }
+        line(
+            &mut o,
+            format!(
+                "  cancels at start slower than 100 ms: {} of {}",
+                l.cancel_at_start_slow, l.cancel_at_start_ms.samples
+            ),
+        );
+        line(
+            &mut o,
+            format!(
+                "\nworker RSS: idle {:.1} MB; under load (peak of the concurrency-64 drains) {:.1} MB",
+                self.worker_rss.idle_mb, self.worker_rss.under_load_mb
+            ),
+        );
+
+        if let Some(p) = &self.profile {
+            line(
+                &mut o,
+                format!(
+                    "\nprofile: Redis execution time per command (SLOWLOG at threshold 0; {} jobs enqueued and drained at concurrency {}, then {} running jobs canceled)",
+                    p.jobs, p.worker_concurrency, p.cancels
+                ),
+            );
+            let top: f64 = p.rows.iter().filter(|r| r.origin != IN_SCRIPTS).map(|r| r.usec_per_job).sum();
+            line(
+                &mut o,
+                format!(
+                    "  top-level commands: {top:.1} us per job; `script` rows split each script's time: the commands it ran, and (lua) for the rest"
+                ),
+            );
+            line(
+                &mut o,
+                "  origin  command                  calls  calls/job   us p50   us p99   us mean   us/job".into(),
+            );
+            for r in &p.rows {
+                line(
+                    &mut o,
+                    format!(
+                        "  {:<7} {:<22} {:>7} {:>10.3} {:>8.1} {:>8.1} {:>9.2} {:>8.2}",
+                        r.origin,
+                        r.command,
+                        r.calls,
+                        r.calls_per_job,
+                        r.usec.p50,
+                        r.usec.p99,
+                        r.usec.mean,
+                        r.usec_per_job
+                    ),
+                );
+            }
+        }
+
+        line(&mut o, "\ntargets (issue 2)".into());
+        for t in &self.targets {
+            line(
+                &mut o,
+                format!(
+                    "  {:<55} {:>16}  measured {:>16}  {:>5.2}x  {}",
+                    t.figure,
+                    t.target,
+                    t.measured,
+                    t.ratio,
+                    if t.met { "met" } else { "NOT MET" }
+                ),
+            );
+        }
+        o
+    }
+}
+
+/// `12345.6` as `12,346`.
+pub fn thousands(v: f64) -> String {
+    let s = format!("{:.0}", v.max(0.0));
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn runs(values: &[f64]) -> String {
+    format!("[{}]", values.iter().map(|v| thousands(*v)).collect::<Vec<_>>().join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let s = Summary::of((1..=100).rev().map(f64::from).collect());
+        assert_eq!((s.samples, s.p50, s.p99, s.max, s.mean), (100, 50.0, 99.0, 100.0, 50.5));
+        assert_eq!(Summary::of(vec![7.0]).p99, 7.0);
+        assert_eq!(Summary::of(Vec::new()).samples, 0);
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(1234567.4), "1,234,567");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+    }
+}
