@@ -51,6 +51,15 @@ pub struct Config {
     pub redis_tls_ca_file: Option<String>,
     /// How long any Redis call may take before the caller gives up.
     pub redis_timeout: Duration,
+    /// ElastiCache user to authenticate as with IAM (REDIS_IAM_USER): the
+    /// password is then a short-lived token signed with AWS credentials
+    /// (see [`crate::iam`]). Set together with `redis_iam_cache` and `aws_region`.
+    pub redis_iam_user: Option<String>,
+    /// The ElastiCache serverless cache (or replication group) the IAM token
+    /// is for (REDIS_IAM_CACHE).
+    pub redis_iam_cache: Option<String>,
+    /// The AWS region of that cache (AWS_REGION, else AWS_DEFAULT_REGION).
+    pub aws_region: Option<String>,
     /// Retention of finished and canceled jobs.
     pub result_ttl: Duration,
     /// Retention of failed jobs.
@@ -90,6 +99,9 @@ impl Default for Config {
             redis_cluster: ClusterMode::Auto,
             redis_tls_ca_file: None,
             redis_timeout: Duration::from_secs(2),
+            redis_iam_user: None,
+            redis_iam_cache: None,
+            aws_region: None,
             result_ttl: Duration::from_secs(3600),
             failure_ttl: Duration::from_secs(86400),
             task_timeout: Duration::from_secs(600),
@@ -115,6 +127,9 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("REDIS_CLUSTER", "auto", "auto, yes or no"),
     ("REDIS_TLS_CA_FILE", "", "PEM file of a private CA for rediss://"),
     ("REDIS_TIMEOUT", "2", "seconds any Redis call may take"),
+    ("REDIS_IAM_USER", "", "ElastiCache user id for IAM authentication (token as password)"),
+    ("REDIS_IAM_CACHE", "", "ElastiCache cache name the IAM token is for"),
+    ("AWS_REGION", "", "AWS region of the cache, for IAM authentication"),
     ("RESULT_TTL", "3600", "seconds finished and canceled jobs are kept"),
     ("FAILURE_TTL", "86400", "seconds failed jobs are kept"),
     ("TASK_TIMEOUT", "600", "default seconds a job may run"),
@@ -206,6 +221,7 @@ impl Config {
                 names
             }
         };
+        let (redis_iam_user, redis_iam_cache, aws_region) = iam_settings(get, &redis_url)?;
         let api_port = int("API_PORT", d.api_port.into(), 1, 65535, "a TCP port from 1 to 65535")? as u16;
         let log_format = match get("LOG_FORMAT").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("text") => LogFormat::Text,
@@ -217,6 +233,9 @@ impl Config {
             redis_url,
             redis_cluster,
             redis_tls_ca_file: get("REDIS_TLS_CA_FILE"),
+            redis_iam_user,
+            redis_iam_cache,
+            aws_region,
             redis_timeout: secs("REDIS_TIMEOUT", d.redis_timeout)?,
             result_ttl: whole_secs("RESULT_TTL", secs("RESULT_TTL", d.result_ttl)?)?,
             failure_ttl: whole_secs("FAILURE_TTL", secs("FAILURE_TTL", d.failure_ttl)?)?,
@@ -247,6 +266,36 @@ impl Config {
     pub fn redis_url_redacted(&self) -> String {
         redact_url(&self.redis_url)
     }
+}
+
+/// REDIS_IAM_USER, REDIS_IAM_CACHE and the AWS region.
+type IamSettings = (Option<String>, Option<String>, Option<String>);
+
+/// REDIS_IAM_USER, REDIS_IAM_CACHE and the region: all or none, and only over TLS.
+fn iam_settings(get: impl Fn(&str) -> Option<String>, redis_url: &str) -> Result<IamSettings, ConfigError> {
+    let (user, cache) = (get("REDIS_IAM_USER"), get("REDIS_IAM_CACHE"));
+    let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
+    if user.is_none() && cache.is_none() {
+        return Ok((None, None, region));
+    }
+    let missing = |var, accepts| ConfigError { var, value: String::new(), accepts };
+    if user.is_none() {
+        return Err(missing("REDIS_IAM_USER", "the ElastiCache user id to authenticate as, set with REDIS_IAM_CACHE"));
+    }
+    if cache.is_none() {
+        return Err(missing("REDIS_IAM_CACHE", "the ElastiCache cache name, set with REDIS_IAM_USER"));
+    }
+    if region.is_none() {
+        return Err(missing("AWS_REGION", "the cache's AWS region, such as us-east-1, with REDIS_IAM_USER"));
+    }
+    if !redis_url.starts_with("rediss://") {
+        return Err(ConfigError {
+            var: "REDIS_URL",
+            value: redact_url(redis_url),
+            accepts: "a rediss:// URL: IAM authentication (REDIS_IAM_USER) needs TLS",
+        });
+    }
+    Ok((user, cache, region))
 }
 
 /// Parses "30", "0.5": a finite number of seconds greater than zero.
@@ -347,6 +396,40 @@ mod tests {
         assert_eq!(c.redis_timeout, Duration::from_millis(250));
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(c.redis_url_redacted(), "rediss://u:***@cache:6380/1");
+    }
+
+    #[test]
+    fn iam_authentication_needs_user_cache_region_and_tls() {
+        let url = ("REDIS_URL", "rediss://taskq-x.serverless.use1.cache.amazonaws.com:6379");
+        let c =
+            load(&[url, ("REDIS_IAM_USER", "taskq-app"), ("REDIS_IAM_CACHE", "taskq"), ("AWS_REGION", "us-east-1")])
+                .unwrap();
+        assert_eq!(c.redis_iam_user.as_deref(), Some("taskq-app"));
+        assert_eq!(c.redis_iam_cache.as_deref(), Some("taskq"));
+        assert_eq!(c.aws_region.as_deref(), Some("us-east-1"));
+        let c = load(&[url, ("REDIS_IAM_USER", "u"), ("REDIS_IAM_CACHE", "c"), ("AWS_DEFAULT_REGION", "eu-west-1")])
+            .unwrap();
+        assert_eq!(c.aws_region.as_deref(), Some("eu-west-1"));
+        assert_eq!(load(&[]).unwrap().redis_iam_user, None);
+
+        let cases: [(&[(&str, &str)], &str); 4] = [
+            (&[url, ("REDIS_IAM_USER", "u"), ("AWS_REGION", "us-east-1")], "REDIS_IAM_CACHE"),
+            (&[url, ("REDIS_IAM_CACHE", "c"), ("AWS_REGION", "us-east-1")], "REDIS_IAM_USER"),
+            (&[url, ("REDIS_IAM_USER", "u"), ("REDIS_IAM_CACHE", "c")], "AWS_REGION"),
+            (
+                &[
+                    ("REDIS_URL", "redis://h:6379"),
+                    ("REDIS_IAM_USER", "u"),
+                    ("REDIS_IAM_CACHE", "c"),
+                    ("AWS_REGION", "r"),
+                ],
+                "REDIS_URL",
+            ),
+        ];
+        for (vars, var) in cases {
+            let err = load(vars).expect_err(var);
+            assert_eq!(err.var, var, "{err}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::{Client, Cmd, IntoConnectionInfo, Pipeline, RedisFuture, RedisResult, TlsCertificates, Value};
 
 use crate::config::{ClusterMode, Config};
+use crate::iam::IamAuth;
 
 /// A shared, cloneable, self-healing connection to a node or a cluster.
 #[derive(Clone)]
@@ -60,6 +61,9 @@ pub struct Redis {
     url: String,
     certs: Option<TlsCertificates>,
     timeout: Duration,
+    /// IAM authentication to ElastiCache, when configured: every connection
+    /// authenticates with a fresh token and renews it while open.
+    iam: Option<IamAuth>,
 }
 
 static CRYPTO: Once = Once::new();
@@ -85,19 +89,23 @@ impl Redis {
             Some(c) => Client::build_with_tls(info, c.clone())?,
             None => Client::open(info)?,
         };
+        let iam = IamAuth::from_config(cfg);
         let cluster = match cfg.redis_cluster {
             ClusterMode::Yes => true,
             ClusterMode::No => false,
             ClusterMode::Auto => {
-                let conf = redis::AsyncConnectionConfig::new()
+                let mut conf = redis::AsyncConnectionConfig::new()
                     .set_connection_timeout(Some(cfg.redis_timeout))
                     .set_response_timeout(Some(cfg.redis_timeout));
+                if let Some(iam) = &iam {
+                    conf = conf.set_credentials_provider(iam.clone());
+                }
                 let mut probe = client.get_multiplexed_async_connection_with_config(&conf).await?;
                 let info: String = redis::cmd("INFO").arg("cluster").query_async(&mut probe).await?;
                 info.lines().any(|l| l.trim() == "cluster_enabled:1")
             }
         };
-        Ok(Redis { client, cluster, url: cfg.redis_url.clone(), certs, timeout: cfg.redis_timeout })
+        Ok(Redis { client, cluster, url: cfg.redis_url.clone(), certs, timeout: cfg.redis_timeout, iam })
     }
 
     /// Whether commands go through the cluster client.
@@ -121,21 +129,42 @@ impl Redis {
             if let Some(certs) = &self.certs {
                 b = b.certs(certs.clone());
             }
+            if let Some(iam) = &self.iam {
+                b = b.set_credentials_provider(iam.clone());
+            }
             Ok(Connection::Cluster(b.build()?.get_async_connection().await?))
         } else {
-            let conf = ConnectionManagerConfig::new()
+            let mut conf = ConnectionManagerConfig::new()
                 .set_connection_timeout(Some(self.timeout))
                 .set_response_timeout(Some(response_timeout))
                 .set_number_of_retries(1)
                 .set_max_delay(Duration::from_secs(1));
+            if let Some(iam) = &self.iam {
+                conf = conf.set_credentials_provider(iam.clone());
+            }
             Ok(Connection::Single(ConnectionManager::new_with_config(self.client.clone(), conf).await?))
         }
     }
 
     /// A connection for pub/sub. On a cluster, PUBLISH reaches every node,
-    /// so subscribing on the seed node is enough.
+    /// so subscribing on the seed node is enough. With IAM authentication it
+    /// signs in with a fresh token and is not renewed: ElastiCache closes it
+    /// after 12 hours, and the subscriber reconnects.
     pub async fn pubsub(&self) -> RedisResult<redis::aio::PubSub> {
-        tokio::time::timeout(self.timeout, self.client.get_async_pubsub())
+        let open = async {
+            let client = match &self.iam {
+                Some(iam) => {
+                    let auth = iam.basic_auth().await?;
+                    let info = self.client.get_connection_info().clone();
+                    let settings =
+                        info.redis_settings().clone().set_username(auth.username()).set_password(auth.password());
+                    Client::open(info.set_redis_settings(settings))?
+                }
+                None => self.client.clone(),
+            };
+            client.get_async_pubsub().await
+        };
+        tokio::time::timeout(self.timeout, open)
             .await
             .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "timed out opening a pub/sub connection")))?
     }

@@ -8,6 +8,7 @@
 pub mod catalogue;
 pub mod config;
 pub mod connection;
+pub mod iam;
 pub mod idempotency;
 pub mod job;
 pub mod keys;
