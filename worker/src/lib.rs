@@ -6,8 +6,11 @@
 //! - [`fetch`]: claims jobs for idle slots;
 //! - [`running`]: the jobs running here and the cancel subscriber;
 //! - [`context`]: what a task sees of its job;
-//! - [`task`] and [`tasks`]: the task trait, the registry, the demo tasks.
+//! - [`task`] and [`tasks`]: the task trait, the registry, the demo tasks;
+//! - `aws` (feature `aws`): AWS credentials for IAM authentication to ElastiCache.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod context;
 pub mod fetch;
 pub mod launcher;

@@ -68,6 +68,8 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cfg: Config) -> anyhow::Result<()> {
+    #[cfg(feature = "aws")]
+    worker::aws::use_credential_chain(&cfg).await;
     let worker = worker::Worker::connect(cfg, worker::tasks::registry()).await?;
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
