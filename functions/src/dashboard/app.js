@@ -365,7 +365,11 @@ async function refresh() {
     const needToken = errors.some((e) => e instanceof NeedToken);
     $("#token-wait").hidden = !needToken;
     if (!needToken) lastUpdated = new Date();
-    setRefreshErrors(errors.filter((e) => !(e instanceof NeedToken)));
+    const failed = errors.filter((e) => !(e instanceof NeedToken));
+    setRefreshErrors(failed);
+    if (failed.length) {
+      for (const p of view.live.querySelectorAll(".loading")) p.textContent = "Not loaded: see the error above.";
+    }
   })();
   try {
     await refreshing;
@@ -380,9 +384,9 @@ async function refresh() {
 // once per visit (forms keep what the user typed), `live` is redrawn by update.
 
 function overviewView() {
-  const queuesBox = el("div", {}, el("p", { class: "muted" }, "Loading queues…"));
-  const chartBox = el("div", { class: "chart" }, el("p", { class: "muted" }, "Loading…"));
-  const workersBox = el("div", {}, el("p", { class: "muted" }, "Loading…"));
+  const queuesBox = el("div", {}, el("p", { class: "muted loading" }, "Loading queues…"));
+  const chartBox = el("div", { class: "chart" }, el("p", { class: "muted loading" }, "Loading…"));
+  const workersBox = el("div", {}, el("p", { class: "muted loading" }, "Loading…"));
   const live = el("div", {},
     el("section", { class: "panel", "aria-labelledby": "queues-h" }, el("h2", { id: "queues-h" }, "Queues"), queuesBox),
     el("div", { class: "grid" },
@@ -556,7 +560,7 @@ function jobsView(route) {
     pageTrail.key = trailKey;
     pageTrail.cursors = [];
   }
-  const live = el("div", {}, el("p", { class: "muted" }, "Loading jobs…"));
+  const live = el("div", {}, el("p", { class: "muted loading" }, "Loading jobs…"));
   let queuesKnown = false;
   return {
     title: "Jobs",
@@ -641,7 +645,7 @@ function jobsTable(route, page) {
 }
 
 function jobView(route) {
-  const live = el("div", {}, el("p", { class: "muted" }, "Loading the job…"));
+  const live = el("div", {}, el("p", { class: "muted loading" }, "Loading the job…"));
   const heading = el("h1", { tabindex: -1 }, "Job ", el("span", { class: "mono" }, route.id));
   return {
     title: `Job ${shortId(route.id)}`,
@@ -746,7 +750,7 @@ async function jobAction(button, method, path, message) {
 }
 
 function workersView() {
-  const live = el("div", {}, el("p", { class: "muted" }, "Loading workers…"));
+  const live = el("div", {}, el("p", { class: "muted loading" }, "Loading workers…"));
   return {
     title: "Workers",
     frame: el("div", {}, el("h1", { tabindex: -1 }, "Workers")),
@@ -837,5 +841,9 @@ function show(moveFocus) {
   refreshNow();
 }
 
-window.addEventListener("hashchange", () => show(true));
+window.addEventListener("hashchange", () => {
+  // A notice is about the page it was given on.
+  noticeBox.replaceChildren();
+  show(true);
+});
 show(false);
