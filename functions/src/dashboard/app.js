@@ -312,6 +312,8 @@ if (![...intervalSelect.options].some((o) => Number(o.value) === intervalMs)) in
 intervalSelect.value = String(intervalMs);
 let timer = null;
 let lastUpdated = null;
+// Whether the last refresh met an API error (shown above the view).
+let lastFailed = false;
 let refreshing = null;
 
 function updateLiveStatus() {
@@ -319,7 +321,8 @@ function updateLiveStatus() {
   if (waitingForToken) text = "waiting for the API token";
   else if (document.hidden) text = "paused while the tab is hidden";
   else if (intervalMs === 0) text = lastUpdated ? `paused · updated ${fmtTime(lastUpdated.toISOString())}` : "paused";
-  else text = lastUpdated ? `updated ${fmtTime(lastUpdated.toISOString())}` : "loading…";
+  else if (!lastUpdated) text = "loading…";
+  else text = `${lastFailed ? "update failed" : "updated"} ${fmtTime(lastUpdated.toISOString())}`;
   liveStatus.textContent = text;
 }
 
@@ -364,8 +367,9 @@ async function refresh() {
     if (view !== current) return;
     const needToken = errors.some((e) => e instanceof NeedToken);
     $("#token-wait").hidden = !needToken;
-    if (!needToken) lastUpdated = new Date();
     const failed = errors.filter((e) => !(e instanceof NeedToken));
+    lastFailed = failed.length > 0;
+    if (!needToken) lastUpdated = new Date();
     setRefreshErrors(failed);
     if (failed.length) {
       for (const p of view.live.querySelectorAll(".loading")) p.textContent = "Not loaded: see the error above.";
