@@ -125,7 +125,7 @@ fn apt_install(packages: &[&str]) {
         );
     };
     run(&["apt-get", "update", "-qq"]);
-    let mut install = vec!["apt-get", "install", "-y", "-qq", "--no-install-recommends"];
+    let mut install = vec!["apt-get", "install", "-y", "-qq"];
     install.extend_from_slice(packages);
     run(&install);
 }
