@@ -62,6 +62,7 @@ impl FieldError {
 
 /// `{"detail": "..."}`: every error but validation.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"detail": "job not found"}))]
 pub struct ErrorBody {
     /// What went wrong.
     pub detail: String,
@@ -73,6 +74,7 @@ pub struct ErrorBody {
 
 /// `{"detail": [...]}`: the input does not fit (422).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"detail": [{"loc": ["body", "duration"], "msg": "Field required", "type": "missing"}]}))]
 pub struct ValidationBody {
     /// One entry per problem.
     pub detail: Vec<FieldError>,

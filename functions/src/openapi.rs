@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and
-//! the body types in [`crate::views`], completed from the route table: which
-//! operations need the bearer token (and so may answer 401).
+//! the body types in [`crate::views`], completed from the route table: each
+//! operation's id (its function's name) and which operations need the bearer
+//! token (and so may answer 401).
 
 use std::sync::OnceLock;
 
@@ -18,7 +19,7 @@ use crate::routes::{Access, ROUTES};
         title = "taskq",
         description = "Background jobs for serverless Rust: enqueue tasks, follow their progress, cancel them.\n\n\
             Validation errors are `422 {\"detail\": [{\"loc\", \"msg\", \"type\"}]}`; every other error is \
-            `{\"detail\": \"...\"}`. With API_TOKEN set, every operation marked with a lock needs \
+            `{\"detail\": \"...\"}`. With API_TOKEN set, every operation marked `token` needs \
             `Authorization: Bearer <token>`.",
     ),
     paths(
@@ -59,10 +60,15 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(BEARER, SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
-    for route in ROUTES.iter().filter(|r| r.access == Access::Token) {
+    for route in ROUTES {
         let Some(op) = doc.paths.paths.get_mut(route.path).and_then(|item| operation(item, route.method)) else {
             continue;
         };
+        // Every handler function is called `handle`: name operations after their Lambda function instead.
+        op.operation_id = Some(route.function.to_owned());
+        if route.access == Access::Public {
+            continue;
+        }
         op.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
         let unauthorized = ResponseBuilder::new()
             .description("API_TOKEN is set and the request lacks `Authorization: Bearer <token>`")

@@ -32,6 +32,7 @@ fn protected_operations_declare_the_bearer_token_and_401() {
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     for r in ROUTES {
         let op = &doc["paths"][r.path][r.method.to_lowercase()];
+        assert_eq!(op["operationId"], r.function, "operation ids are the functions' names, so unique");
         let secured = op["security"].is_array();
         assert_eq!(secured, r.access == Access::Token, "{r:?}");
         assert_eq!(op["responses"]["401"].is_object(), r.access == Access::Token, "{r:?}");

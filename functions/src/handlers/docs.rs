@@ -11,7 +11,7 @@ use crate::input::Call;
 /// The page.
 pub const PAGE: &str = include_str!("docs.html");
 
-/// Serves the page.
+/// This page: every operation, its parameters, bodies and answers, and a form to try it.
 #[utoipa::path(get, path = "/docs", tag = "docs",
     responses((status = 200, description = "The documentation page", content_type = "text/html")))]
 pub async fn handle(_call: Call) -> Reply {
