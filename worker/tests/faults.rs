@@ -61,11 +61,7 @@ fn count(server: &RedisServer, args: &[&str]) -> u64 {
 
 /// Sum of a field over every per-minute counter: how many times jobs ended so.
 fn ended_count(server: &RedisServer, field: &str) -> u64 {
-    server
-        .cli(&["--scan", "--pattern", "{taskq}:stats:*"])
-        .lines()
-        .map(|k| count(server, &["hget", k, field]))
-        .sum()
+    server.cli(&["--scan", "--pattern", "{taskq}:stats:*"]).lines().map(|k| count(server, &["hget", k, field])).sum()
 }
 
 #[tokio::test]
@@ -85,7 +81,8 @@ async fn killing_workers_mid_job_loses_no_job_and_ends_none_twice() {
         // Wait until it runs jobs (or everything is done), then kill it mid-job.
         let mut busy = false;
         wait_until("victim to take jobs", LONG, || {
-            busy = victim.name(&server).is_some_and(|n| count(&server, &["llen", &format!("{{taskq}}:inflight:{n}")]) > 0);
+            busy =
+                victim.name(&server).is_some_and(|n| count(&server, &["llen", &format!("{{taskq}}:inflight:{n}")]) > 0);
             busy || ended_count(&server, "finished") >= JOBS as u64
         });
         if busy {
@@ -132,10 +129,10 @@ async fn sigterm_lets_short_jobs_finish_and_returns_long_ones_to_their_queue() {
     assert_eq!((back.status, back.attempts, back.worker), (Status::Queued, 0, None));
     assert_eq!(status(&q, &queued).await, Status::Queued, "a stopping worker took a new job");
     // The long job is next in line; the queue holds both; the worker deregistered.
-    assert_eq!(server.cli(&["lrange", "{taskq}:queue:default", "0", "-1"]).lines().collect::<Vec<_>>(), [
-        queued.as_str(),
-        long.as_str()
-    ]);
+    assert_eq!(
+        server.cli(&["lrange", "{taskq}:queue:default", "0", "-1"]).lines().collect::<Vec<_>>(),
+        [queued.as_str(), long.as_str()]
+    );
     assert_eq!(count(&server, &["zcard", "{taskq}:workers"]), 0);
     // Another worker runs them.
     let w2 = InProcess::start(server.config()).await;
