@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use taskq::Redis;
@@ -11,28 +11,44 @@ use tokio_util::sync::CancellationToken;
 
 use crate::context::{Stop, StopReason};
 
+/// How long a cancellation for a job not (yet) running here is remembered:
+/// the request can arrive between the claim and the job's registration.
+const EARLY_CANCEL_MEMORY: Duration = Duration::from_secs(10);
+
 /// Running jobs by id.
 #[derive(Default)]
 pub struct Running {
-    jobs: Mutex<HashMap<String, Stop>>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    jobs: HashMap<String, Stop>,
+    /// Cancellations heard for ids not running here, by arrival time.
+    early: HashMap<String, Instant>,
 }
 
 impl Running {
-    /// Registers a job that starts now; returns its stop handle.
+    /// Registers a job that starts now; returns its stop handle, already
+    /// fired if its cancellation arrived first.
     pub fn add(&self, id: &str) -> Stop {
         let stop = Stop::default();
-        self.jobs.lock().expect("running lock").insert(id.to_owned(), stop.clone());
+        let mut inner = self.inner.lock().expect("running lock");
+        if inner.early.remove(id).is_some() {
+            stop.fire(StopReason::Canceled);
+        }
+        inner.jobs.insert(id.to_owned(), stop.clone());
         stop
     }
 
     /// Forgets a job that ended.
     pub fn remove(&self, id: &str) {
-        self.jobs.lock().expect("running lock").remove(id);
+        self.inner.lock().expect("running lock").jobs.remove(id);
     }
 
     /// Fires a job's stop handle, if it runs here.
     pub fn stop(&self, id: &str, reason: StopReason) -> bool {
-        match self.jobs.lock().expect("running lock").get(id) {
+        match self.inner.lock().expect("running lock").jobs.get(id) {
             Some(s) => {
                 s.fire(reason);
                 true
@@ -41,21 +57,35 @@ impl Running {
         }
     }
 
+    /// A client canceled `id`: fires its handle if it runs here, else
+    /// remembers it for a while in case this worker has just claimed it.
+    pub fn cancel_requested(&self, id: &str) -> bool {
+        let mut inner = self.inner.lock().expect("running lock");
+        if let Some(s) = inner.jobs.get(id) {
+            s.fire(StopReason::Canceled);
+            return true;
+        }
+        let now = Instant::now();
+        inner.early.retain(|_, at| now.duration_since(*at) < EARLY_CANCEL_MEMORY);
+        inner.early.insert(id.to_owned(), now);
+        false
+    }
+
     /// Fires every job's stop handle.
     pub fn stop_all(&self, reason: StopReason) {
-        for s in self.jobs.lock().expect("running lock").values() {
+        for s in self.inner.lock().expect("running lock").jobs.values() {
             s.fire(reason);
         }
     }
 
     /// Ids of the running jobs.
     pub fn ids(&self) -> Vec<String> {
-        self.jobs.lock().expect("running lock").keys().cloned().collect()
+        self.inner.lock().expect("running lock").jobs.keys().cloned().collect()
     }
 
     /// How many run.
     pub fn len(&self) -> usize {
-        self.jobs.lock().expect("running lock").len()
+        self.inner.lock().expect("running lock").jobs.len()
     }
 
     /// Whether none runs.
@@ -93,11 +123,29 @@ pub async fn subscribe(redis: Redis, channel: String, running: &Running, done: C
             let msg = tokio::select! { m = messages.next() => m, _ = done.cancelled() => return };
             let Some(msg) = msg else { break };
             if let Ok(id) = msg.get_payload::<String>()
-                && running.stop(&id, StopReason::Canceled)
+                && running.cancel_requested(&id)
             {
                 tracing::info!(job_id = %id, "cancellation requested");
             }
         }
         tracing::warn!("cancel subscription lost; reconnecting");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cancellation_heard_before_the_job_registers_still_stops_it() {
+        let running = Running::default();
+        assert!(!running.cancel_requested("a"));
+        let stop = running.add("a");
+        assert_eq!(stop.reason(), StopReason::Canceled);
+        assert!(stop.token().is_cancelled());
+        // Remembered once only: a later run of the same id starts clean.
+        running.remove("a");
+        assert_eq!(running.add("a").reason(), StopReason::None);
+        assert!(running.cancel_requested("a"));
     }
 }
