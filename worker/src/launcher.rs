@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::context::StopReason;
 use crate::fetch::Fetcher;
+use crate::finisher::Finisher;
 use crate::processor;
 use crate::running::{self, Running};
 use crate::task::Registry;
@@ -49,6 +50,8 @@ pub struct Shared {
     pub stopping: CancellationToken,
     /// Claims jobs for idle slots.
     pub fetcher: Fetcher,
+    /// Ends jobs in batches, claiming the next ones.
+    pub finisher: Finisher,
     /// Queue list keys, in priority order.
     pub queue_keys: Vec<String>,
     /// This worker's in-flight list.
@@ -81,10 +84,12 @@ impl Worker {
         let blocking = redis.connect_with_timeout(cfg.redis_timeout + Duration::from_secs(2)).await?;
         let keys = Keys::new(&cfg.key_prefix);
         let name: Arc<str> = worker_name().into();
+        let cfg = Arc::new(cfg);
+        let finisher = Finisher::start(conn.clone(), keys.clone(), cfg.clone(), name.clone());
         let shared = Shared {
             queue_keys: cfg.queues.iter().map(|q| keys.queue(q)).collect(),
             inflight_key: keys.inflight(&name),
-            cfg: Arc::new(cfg),
+            cfg,
             keys,
             conn,
             name,
@@ -92,6 +97,7 @@ impl Worker {
             running: Running::default(),
             stopping: CancellationToken::new(),
             fetcher: Fetcher::new(blocking),
+            finisher,
             processed: AtomicU64::new(0),
             failed: AtomicU64::new(0),
         };

@@ -4,6 +4,7 @@
 //! - [`launcher`]: lifecycle, heartbeat, recovery of dead workers, shutdown;
 //! - [`processor`]: one slot: run a job, end it, take the next;
 //! - [`fetch`]: claims jobs for idle slots;
+//! - [`finisher`]: ends jobs in batches and claims the next ones;
 //! - [`running`]: the jobs running here and the cancel subscriber;
 //! - [`context`]: what a task sees of its job;
 //! - [`task`] and [`tasks`]: the task trait, the registry, the demo tasks;
@@ -13,6 +14,7 @@
 pub mod aws;
 pub mod context;
 pub mod fetch;
+pub mod finisher;
 pub mod launcher;
 pub mod processor;
 pub mod running;

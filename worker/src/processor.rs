@@ -8,12 +8,11 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use serde_json::Value;
-use taskq::job::{now_ms, now_rfc3339};
-use taskq::queue::stats_minute;
 use taskq::scripts::{self, Claimed};
 use taskq::{JobError, Status};
 
 use crate::context::{JobContext, Reporter, StopReason};
+use crate::finisher::Ending;
 use crate::launcher::Shared;
 use crate::task::TaskError;
 
@@ -128,7 +127,7 @@ async fn finish(shared: &Arc<Shared>, job: &Claimed, end: End, report: (String, 
     loop {
         match finish_once(shared, job, status, field, &value, &report, claim).await {
             Ok((ended, next)) => {
-                if ended == 1 {
+                if ended {
                     let counter = if status == Status::Failed { &shared.failed } else { &shared.processed };
                     counter.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(job_id = %job.id, status = %status, "job ended");
@@ -154,43 +153,13 @@ async fn finish_once(
     shared: &Arc<Shared>,
     job: &Claimed,
     status: Status,
-    field: &str,
+    field: &'static str,
     value: &str,
-    (progress, meta): &(String, String),
+    report: &(String, String),
     claim: bool,
-) -> redis::RedisResult<(i64, Option<Claimed>)> {
-    let job_key = shared.keys.job(&job.id);
-    let idem = if job.idempotency_key.is_empty() { job_key.clone() } else { job.idempotency_key.clone() };
-    let mut inv = scripts::FINISH.prepare_invoke();
-    inv.key(&job_key)
-        .key(&shared.inflight_key)
-        .key(shared.keys.ended(&job.queue, status))
-        .key(idem)
-        .key(shared.keys.stats(&stats_minute(&chrono::Utc::now())))
-        .key(shared.keys.job_prefix())
-        .key(shared.keys.tombstones_prefix());
-    if claim {
-        for q in &shared.queue_keys {
-            inv.key(q);
-        }
-    }
-    inv.arg(&job.id)
-        .arg(status.as_str())
-        .arg(field)
-        .arg(value)
-        .arg(now_rfc3339())
-        .arg(now_ms())
-        .arg(shared.ttl_secs(status))
-        .arg(progress)
-        .arg(meta)
-        .arg(if claim { &*shared.name } else { "" });
-    if claim {
-        for q in &shared.cfg.queues {
-            inv.arg(q);
-        }
-    }
-    let mut conn = shared.conn.clone();
-    inv.invoke_async(&mut conn).await
+) -> redis::RedisResult<(bool, Option<Claimed>)> {
+    let ending = Ending { job: job.clone(), status, field, value: value.to_owned(), report: report.clone(), claim };
+    shared.finisher.end(ending).await
 }
 
 enum Released {

@@ -279,3 +279,28 @@ fn uuid_v4() -> String {
     // Any well-formed id no job has.
     "0b7a2f44-3c1e-4e6f-9d3a-2a4b5c6d7e8f".into()
 }
+
+#[tokio::test]
+async fn a_burst_of_short_jobs_is_ended_in_batches_each_exactly_once() {
+    let server = RedisServer::start();
+    let mut cfg = server.config();
+    cfg.worker_concurrency = 16;
+    let q = queue(&cfg).await;
+    let mut ids = Vec::new();
+    for i in 0..600 {
+        let queue = if i % 3 == 0 { "high" } else { "default" };
+        ids.push(enqueue(&q, "long_task", json!({"duration": 0, "payload": i}), queue).await);
+    }
+    let w = InProcess::start(cfg).await;
+    testkit::wait_for("every job to finish", LONG, || async {
+        let c = q.counts().await.unwrap();
+        c[0].states["finished"] + c[1].states["finished"] == 600
+    })
+    .await;
+    for id in &ids {
+        assert_eq!(get(&q, id).await.attempts, 1);
+    }
+    let finished: u64 = q.throughput(5).await.unwrap().iter().map(|m| m.finished).sum();
+    assert_eq!(finished, 600, "a job was counted twice or not at all");
+    w.stop().await;
+}

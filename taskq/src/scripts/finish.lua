@@ -1,8 +1,10 @@
 --[[
-  Ends a job a worker ran, and claims the worker's next job in the same call,
-  so that a busy worker costs one round trip per job.
+  Ends a batch of jobs one worker ran, and claims up to as many next jobs for
+  it in the same call: a busy worker costs one round trip per batch, and the
+  fixed cost of a script call is shared by the whole batch.
 
-  1. Remove the id from the worker's in-flight list. If it is not there the
+  For each job:
+  1. Remove its id from the worker's in-flight list. If it is not there the
      job was taken from this worker (its heartbeat lapsed and it was
      recovered): write nothing about it, so a job never ends twice.
   2. Write status, end time, result or error, last progress and meta; expire
@@ -10,47 +12,65 @@
   3. Add the id to the registry of its queue and state (workers prune the
      registries of expired ids on their heartbeat, off this hot path).
   4. Release the idempotency key if it still names this job.
-  5. Count the outcome in the current minute's counters.
-  6. If a worker name is given, claim its next job (includes/take.lua).
+  Then count the outcomes in the current minute's counters, and claim up to
+  ARGV[3] next jobs (includes/take.lua).
 
   Input:
-    KEYS[1] job hash
-    KEYS[2] the worker's in-flight list
-    KEYS[3] registry of ended jobs (queue, state)
-    KEYS[4] idempotency key (the job hash itself when the job has none)
-    KEYS[5] this minute's counters
-    KEYS[6] job hash prefix
-    KEYS[7] tombstone counter prefix
-    KEYS[8..] queue lists, highest priority first (empty: claim nothing)
-    ARGV[1] job id
-    ARGV[2] final status: finished, failed or canceled
-    ARGV[3] field written: result or error
-    ARGV[4] its JSON value
+    KEYS[1] the worker's in-flight list
+    KEYS[2] job hash prefix
+    KEYS[3] tombstone counter prefix
+    KEYS[4] this minute's counters
+    KEYS[5 .. 4+Q] queue lists, highest priority first
+    then, for job i of N: job hash, registry of ended jobs (queue, state),
+         idempotency key (the job hash itself when the job has none)
+    ARGV[1] Q, number of queues
+    ARGV[2] N, number of jobs
+    ARGV[3] jobs to claim
+    ARGV[4] worker name
     ARGV[5] now (RFC 3339)
     ARGV[6] now, ms since the epoch
-    ARGV[7] retention TTL, seconds
-    ARGV[8] last progress JSON, or '' to leave it
-    ARGV[9] meta JSON, or '' to leave it
-    ARGV[10] worker name for the next claim, or ''
-    ARGV[11..] queue names, in the order of KEYS[8..]
+    ARGV[7 .. 6+Q] queue names, in the order of their keys
+    then, for job i of N, 7 values: id, final status (finished, failed or
+         canceled), field written (result or error), its JSON value,
+         retention TTL in seconds, last progress JSON or '', meta JSON or ''
 
   Output:
-    {ended, next}  ended: 1 written, 0 stale (not this worker's any more);
-                   next: the claimed job as fetch.lua returns it, or false
+    {ended_1 .. ended_N, claimed...}  ended_i: 1 written, 0 stale (not this
+    worker's any more); then each claimed job as fetch.lua returns it
 ]]
-local ended = 0
-if redis.call('LREM', KEYS[2], -1, ARGV[1]) == 1 then
-  ended = 1
-  redis.call('HSET', KEYS[1], 'status', ARGV[2], 'ended_at', ARGV[5], ARGV[3], ARGV[4])
-  if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[8]) end
-  if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'meta', ARGV[9]) end
-  redis.call('EXPIRE', KEYS[1], ARGV[7])
-  redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
-  if KEYS[4] ~= KEYS[1] and redis.call('GET', KEYS[4]) == ARGV[1] then redis.call('DEL', KEYS[4]) end
-  if redis.call('HINCRBY', KEYS[5], ARGV[2], 1) == 1 then redis.call('EXPIRE', KEYS[5], 7200) end
+local q, n, want = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local inflight, now = KEYS[1], ARGV[5]
+local out = {}
+local counts = {}
+for i = 0, n - 1 do
+  local k, a = 5 + q + 3 * i, 7 + q + 7 * i
+  local id, status = ARGV[a], ARGV[a + 1]
+  local ended = 0
+  if redis.call('LREM', inflight, -1, id) == 1 then
+    ended = 1
+    local job = KEYS[k]
+    redis.call('HSET', job, 'status', status, 'ended_at', now, ARGV[a + 2], ARGV[a + 3])
+    if ARGV[a + 5] ~= '' then redis.call('HSET', job, 'progress', ARGV[a + 5]) end
+    if ARGV[a + 6] ~= '' then redis.call('HSET', job, 'meta', ARGV[a + 6]) end
+    redis.call('EXPIRE', job, ARGV[a + 4])
+    redis.call('ZADD', KEYS[k + 1], ARGV[6], id)
+    if KEYS[k + 2] ~= job and redis.call('GET', KEYS[k + 2]) == id then redis.call('DEL', KEYS[k + 2]) end
+    counts[status] = (counts[status] or 0) + 1
+  end
+  out[#out + 1] = ended
 end
-local next_job = false
-if ARGV[10] ~= '' then
-  next_job = take_first(8, 11, KEYS[2], KEYS[6], KEYS[7], ARGV[10], ARGV[5])
+for status, c in pairs(counts) do
+  if redis.call('HINCRBY', KEYS[4], status, c) == c then redis.call('EXPIRE', KEYS[4], 7200) end
 end
-return {ended, next_job}
+-- Claim: each queue in priority order until `want` jobs or every queue is dry.
+local qi = 1
+while want > 0 and qi <= q do
+  local job = take(KEYS[4 + qi], ARGV[6 + qi], inflight, KEYS[2], KEYS[3], ARGV[4], now)
+  if job then
+    out[#out + 1] = job
+    want = want - 1
+  else
+    qi = qi + 1
+  end
+end
+return out

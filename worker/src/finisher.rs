@@ -1,0 +1,155 @@
+//! Ends jobs in batches. Slots hand their job's end to the finisher, which
+//! sends every end waiting at that moment in one call of the finish script,
+//! claiming the next jobs of those slots in the same call. Under load the
+//! fixed cost of a script call is shared by many jobs; an idle worker sends
+//! batches of one, with no added wait.
+
+use std::sync::Arc;
+
+use redis::{FromRedisValue, RedisError, RedisResult, Value};
+use taskq::job::{now_ms, now_rfc3339};
+use taskq::queue::stats_minute;
+use taskq::scripts::{self, Claimed};
+use taskq::{Config, Connection, Keys, Status};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most ends sent in one script call: bounds how long one call holds Redis.
+const MAX_BATCH: usize = 64;
+
+/// The end of one run, as written by the finish script.
+pub struct Ending {
+    /// The job.
+    pub job: Claimed,
+    /// Finished, failed or canceled.
+    pub status: Status,
+    /// `result` or `error`.
+    pub field: &'static str,
+    /// Its JSON value.
+    pub value: String,
+    /// Last progress and meta JSON ('' when never set).
+    pub report: (String, String),
+    /// Whether to claim the slot's next job.
+    pub claim: bool,
+}
+
+/// What the finish script did for one end: whether it was written (false
+/// when the job was no longer this worker's), and the slot's next job.
+pub type Ended = (bool, Option<Claimed>);
+
+type Request = (Ending, oneshot::Sender<RedisResult<Ended>>);
+
+/// Handle the slots send ends to.
+pub struct Finisher {
+    tx: mpsc::UnboundedSender<Request>,
+}
+
+/// What the batching task needs to build script calls.
+struct Writer {
+    conn: Connection,
+    keys: Keys,
+    cfg: Arc<Config>,
+    worker: Arc<str>,
+    inflight_key: String,
+    queue_keys: Vec<String>,
+}
+
+impl Finisher {
+    /// Starts the batching task; it stops when the last handle is dropped.
+    pub fn start(conn: Connection, keys: Keys, cfg: Arc<Config>, worker: Arc<str>) -> Finisher {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let writer = Writer {
+            inflight_key: keys.inflight(&worker),
+            queue_keys: cfg.queues.iter().map(|q| keys.queue(q)).collect(),
+            conn,
+            keys,
+            cfg,
+            worker,
+        };
+        tokio::spawn(writer.run(rx));
+        Finisher { tx }
+    }
+
+    /// Writes one end (with others waiting, in one call).
+    pub async fn end(&self, ending: Ending) -> RedisResult<Ended> {
+        let (tx, rx) = oneshot::channel();
+        let closed = || RedisError::from((redis::ErrorKind::Io, "the finisher has stopped"));
+        self.tx.send((ending, tx)).map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())?
+    }
+}
+
+impl Writer {
+    async fn run(self, mut rx: mpsc::UnboundedReceiver<Request>) {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            match self.write(&batch).await {
+                Ok(results) => {
+                    for ((_, reply), result) in batch.into_iter().zip(results) {
+                        let _ = reply.send(Ok(result));
+                    }
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    for (_, reply) in batch {
+                        let _ = reply.send(Err(RedisError::from((
+                            redis::ErrorKind::Io,
+                            "ending jobs failed",
+                            msg.clone(),
+                        ))));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn write(&self, batch: &[Request]) -> RedisResult<Vec<Ended>> {
+        let want = batch.iter().filter(|(e, _)| e.claim).count();
+        let mut inv = scripts::FINISH.prepare_invoke();
+        inv.key(&self.inflight_key)
+            .key(self.keys.job_prefix())
+            .key(self.keys.tombstones_prefix())
+            .key(self.keys.stats(&stats_minute(&chrono::Utc::now())));
+        for q in &self.queue_keys {
+            inv.key(q);
+        }
+        inv.arg(self.queue_keys.len()).arg(batch.len()).arg(want).arg(&*self.worker).arg(now_rfc3339()).arg(now_ms());
+        for q in &self.cfg.queues {
+            inv.arg(q);
+        }
+        for (e, _) in batch {
+            let job_key = self.keys.job(&e.job.id);
+            let idem = if e.job.idempotency_key.is_empty() { job_key.clone() } else { e.job.idempotency_key.clone() };
+            inv.key(job_key).key(self.keys.ended(&e.job.queue, e.status)).key(idem);
+            let ttl = if e.status == Status::Failed { self.cfg.failure_ttl } else { self.cfg.result_ttl };
+            inv.arg(&e.job.id)
+                .arg(e.status.as_str())
+                .arg(e.field)
+                .arg(&e.value)
+                .arg(ttl.as_secs())
+                .arg(&e.report.0)
+                .arg(&e.report.1);
+        }
+        let mut conn = self.conn.clone();
+        let raw: Vec<Value> = inv.invoke_async(&mut conn).await?;
+        let mut raw = raw.into_iter();
+        let ended: Vec<bool> = raw
+            .by_ref()
+            .take(batch.len())
+            .map(|v| i64::from_redis_value(v).map(|n| n == 1))
+            .collect::<Result<_, _>>()
+            .map_err(RedisError::from)?;
+        let mut claimed =
+            raw.map(Claimed::from_redis_value).collect::<Result<Vec<_>, _>>().map_err(RedisError::from)?.into_iter();
+        Ok(batch
+            .iter()
+            .zip(ended)
+            .map(|((e, _), written)| (written, if e.claim { claimed.next() } else { None }))
+            .collect())
+    }
+}
