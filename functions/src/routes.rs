@@ -52,7 +52,8 @@ impl std::fmt::Debug for Route {
 }
 
 macro_rules! route {
-    ($(#[$doc:meta])* $name:ident: $method:literal $path:literal => $function:literal, $access:ident, $handler:path) => {
+    ($(#[$doc:meta])* $name:ident: $method:literal $path:literal
+        => $function:literal, $access:ident, $handler:path) => {
         $(#[$doc])*
         pub const $name: Route = Route {
             method: $method,

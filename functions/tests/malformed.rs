@@ -92,7 +92,8 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
             (Just(text), 0..len.max(1)).prop_map(|(t, cut)| t.as_bytes()[..cut.min(t.len())].to_vec())
         }),
         1 => (MAX_BODY + 1..MAX_BODY * 3).prop_map(|n| {
-            format!(r#"{{"task_name": "long_task", "duration": 1, "payload": {{"x": "{}"}}}}"#, "a".repeat(n)).into_bytes()
+            let filler = "a".repeat(n);
+            format!(r#"{{"task_name": "long_task", "duration": 1, "payload": {{"x": "{filler}"}}}}"#).into_bytes()
         }),
         1 => Just(Vec::new()),
     ]
