@@ -26,7 +26,7 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use futures_util::Stream;
 use hmac::{Hmac, Mac};
 use redis::{BasicAuth, ErrorKind, RedisError, RedisResult, StreamingCredentialsProvider};
@@ -73,8 +73,9 @@ pub struct TokenRequest<'a> {
 
 /// The token for `request`, signed with `credentials` at `now`.
 pub fn token(request: &TokenRequest<'_>, credentials: &Credentials, now: DateTime<Utc>) -> String {
-    let date = now.format("%Y%m%d").to_string();
-    let timestamp = now.format("%Y%m%dT%H%M%SZ").to_string();
+    // By hand: chrono's format strings would add some 35 KB to every function.
+    let date = format!("{:04}{:02}{:02}", now.year(), now.month(), now.day());
+    let timestamp = format!("{date}T{:02}{:02}{:02}Z", now.hour(), now.minute(), now.second());
     let scope = format!("{date}/{}/elasticache/aws4_request", request.region);
 
     // Query parameters in the order botocore writes them: the operation's,
