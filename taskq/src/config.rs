@@ -141,6 +141,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("WORKER_CONCURRENCY", "8", "jobs one worker runs at once"),
     ("SHUTDOWN_GRACE", "30", "seconds a stopping worker lets jobs finish"),
     ("WORKER_HEARTBEAT", "5", "seconds between worker heartbeats (dead after 3 missed)"),
+    ("WORKER_HEALTH_FILE", "", "file the worker rewrites on every heartbeat, for container health checks"),
     ("MAX_ATTEMPTS", "3", "runs before a crash-recovered job fails as abandoned"),
     ("MAX_BODY", "1048576", "largest request body in bytes"),
     ("API_TOKEN", "", "bearer token required by every route but /health"),

@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use crate::context::StopReason;
 use crate::fetch::Fetcher;
 use crate::finisher::Finisher;
+use crate::metrics;
 use crate::processor;
 use crate::running::{self, Running};
 use crate::task::Registry;
@@ -130,6 +131,7 @@ impl Worker {
             started_at: self.started_at.clone(),
             beats: 0,
             suspects: HashSet::new(),
+            depth_published: None,
         };
         hb.beat().await;
 
@@ -201,6 +203,8 @@ struct Heartbeat {
     beats: u64,
     /// Claimed ids no slot ran at the last beat: given back if still so.
     suspects: HashSet<String>,
+    /// When queue depth was last published (EMF), if it is.
+    depth_published: Option<std::time::Instant>,
 }
 
 impl Heartbeat {
@@ -216,6 +220,12 @@ impl Heartbeat {
 
     async fn beat(&mut self) {
         let s = self.shared.clone();
+        // Liveness for the container's health check: this loop still turns.
+        if let Some(path) = std::env::var_os("WORKER_HEALTH_FILE")
+            && let Err(e) = std::fs::write(&path, now_rfc3339())
+        {
+            tracing::warn!(error = %e, "cannot write WORKER_HEALTH_FILE");
+        }
         let lapse_ms = (s.cfg.worker_heartbeat * 3).as_millis() as u64;
         let mut conn = s.conn.clone();
         let r: redis::RedisResult<(i64, Vec<String>)> = scripts::HEARTBEAT
@@ -259,6 +269,14 @@ impl Heartbeat {
         }
         if let Err(e) = prune(&s).await {
             tracing::warn!(error = %e, "pruning registries failed");
+        }
+        if metrics::enabled() && self.depth_published.is_none_or(|t| t.elapsed() >= metrics::INTERVAL) {
+            self.depth_published = Some(std::time::Instant::now());
+            match queue_depths(&s).await {
+                // Straight to stdout: CloudWatch Logs reads EMF from the raw line.
+                Ok(depths) => metrics::emf_lines(&depths, now_ms()).iter().for_each(|l| println!("{l}")),
+                Err(e) => tracing::warn!(error = %e, "reading queue depth failed"),
+            }
         }
     }
 
@@ -337,6 +355,22 @@ async fn recover(s: &Shared, name: &str) -> redis::RedisResult<()> {
             return Ok(());
         }
     }
+}
+
+/// Jobs waiting in each queue (tombstones of canceled jobs left out).
+async fn queue_depths(s: &Shared) -> redis::RedisResult<Vec<(String, u64)>> {
+    let mut p = redis::pipe();
+    for q in &s.cfg.queues {
+        p.llen(s.keys.queue(q)).get(s.keys.tombstones(q));
+    }
+    let mut conn = s.conn.clone();
+    let raw: Vec<Option<i64>> = p.query_async(&mut conn).await?;
+    Ok(s.cfg
+        .queues
+        .iter()
+        .zip(raw.chunks(2))
+        .map(|(q, v)| (q.clone(), (v[0].unwrap_or(0) - v[1].unwrap_or(0)).max(0) as u64))
+        .collect())
 }
 
 /// Drops expired ids from the registries of ended jobs.

@@ -3,6 +3,7 @@
 //!
 //! - [`launcher`]: lifecycle, heartbeat, recovery of dead workers, shutdown;
 //! - [`processor`]: one slot: run a job, end it, take the next;
+//! - [`metrics`]: queue depth for CloudWatch (Embedded Metric Format);
 //! - [`fetch`]: claims jobs for idle slots;
 //! - [`finisher`]: ends jobs in batches and claims the next ones;
 //! - [`running`]: the jobs running here and the cancel subscriber;
@@ -16,6 +17,7 @@ pub mod context;
 pub mod fetch;
 pub mod finisher;
 pub mod launcher;
+pub mod metrics;
 pub mod processor;
 pub mod running;
 pub mod task;

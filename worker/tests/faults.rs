@@ -210,3 +210,25 @@ fn bad_configuration_stops_the_worker_naming_the_variable() {
         assert!(stderr.contains(var) && stderr.contains("expected"), "{var}: {stderr}");
     }
 }
+
+#[test]
+fn the_worker_reports_liveness_and_queue_depth_for_ecs() {
+    use std::io::{BufRead, BufReader};
+    let server = RedisServer::start();
+    let health = server.dir().join("worker.alive");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_worker"))
+        .envs(server.env())
+        .env("WORKER_HEALTH_FILE", &health)
+        .env("TASKQ_EMF", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _guard = WorkerProcess { child };
+    let mut lines = BufReader::new(stdout).lines();
+    let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], "QueueDepth");
+    assert_eq!((first["Queue"].as_str(), first["QueueDepth"].as_u64()), (Some("high"), Some(0)));
+    wait_until("health file written", LONG, || health.exists());
+}

@@ -1,0 +1,57 @@
+//! Queue depth as a CloudWatch metric, in Embedded Metric Format: on ECS the
+//! worker's log lines go to CloudWatch Logs, which turns these lines into
+//! the metric `taskq/QueueDepth` (dimension `Queue`) that scales the service
+//! (see template.yaml). One line per queue, and the total under `(all)`.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+/// How often the depth is published.
+pub const INTERVAL: Duration = Duration::from_secs(60);
+
+/// Whether to publish: on ECS (its agent sets this variable), or when asked.
+pub fn enabled() -> bool {
+    std::env::var_os("ECS_CONTAINER_METADATA_URI_V4").is_some() || std::env::var_os("TASKQ_EMF").is_some()
+}
+
+/// The EMF lines for `depths` (queue, jobs waiting) at `timestamp_ms`.
+pub fn emf_lines(depths: &[(String, u64)], timestamp_ms: i64) -> Vec<String> {
+    let total: u64 = depths.iter().map(|(_, n)| n).sum();
+    depths
+        .iter()
+        .map(|(q, n)| (q.as_str(), *n))
+        .chain([("(all)", total)])
+        .map(|(queue, depth)| {
+            json!({
+                "_aws": {
+                    "Timestamp": timestamp_ms,
+                    "CloudWatchMetrics": [{
+                        "Namespace": "taskq",
+                        "Dimensions": [["Queue"]],
+                        "Metrics": [{"Name": "QueueDepth", "Unit": "Count"}],
+                    }],
+                },
+                "Queue": queue,
+                "QueueDepth": depth,
+            })
+            .to_string()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_per_queue_and_the_total() {
+        let lines = emf_lines(&[("high".into(), 2), ("default".into(), 5)], 1_700_000_000_000);
+        let docs: Vec<serde_json::Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(docs.len(), 3);
+        assert_eq!((docs[2]["Queue"].as_str(), docs[2]["QueueDepth"].as_u64()), (Some("(all)"), Some(7)));
+        let m = &docs[0]["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!((m["Namespace"].as_str(), m["Metrics"][0]["Name"].as_str()), (Some("taskq"), Some("QueueDepth")));
+        assert_eq!(docs[0]["_aws"]["Timestamp"], 1_700_000_000_000i64);
+    }
+}
