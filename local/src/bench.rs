@@ -39,7 +39,7 @@ use tokio::task::JoinSet;
 
 use process::{RssSampler, WorkerProcess};
 use report::{
-    DrainFigure, DrainRun, EnqueueFigure, EnqueueRun, Latency, Machine, Profile, Report, Rss, Settings, Summary, median,
+    DrainFigure, DrainRun, Latency, Machine, Profile, RateFigure, RateRun, Report, Rss, Settings, Summary, median,
 };
 
 /// Options of `local bench`.
@@ -156,6 +156,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         redis: kind,
         worker_binary: display_path(&worker_bin),
         worker_binary_age_s: worker_age,
+        worker_scripts_match: true,
         load_average: (load_average(), 0.0),
     };
     let b = Bench { keys: Keys::new(&cfg.key_prefix), cfg, admin, worker_bin, jobs: args.jobs as usize };
@@ -165,10 +166,17 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         machine.nproc, machine.redis_version, machine.worker_binary
     ));
 
-    let enqueue = enqueue_phase(&b, repeat).await?;
+    let (round_trip, enqueue) = rate_phase(&b, repeat).await?;
     let mut drain = Vec::new();
     for c in DRAIN_CONCURRENCY {
         drain.push(drain_phase(&b, c, repeat).await?);
+    }
+    machine.worker_scripts_match = redis_stats::has_our_finish_script(&b.admin).await?;
+    if !machine.worker_scripts_match {
+        say(format!(
+            "bench: WARNING: {} ran other scripts than this build of taskq; rebuild it (cargo build --release -p worker)",
+            machine.worker_binary
+        ));
     }
     let (latency, idle_mb) = latency_phase(&b, args.latency_samples as usize, args.cancel_samples as usize).await?;
     let profile = match args.profile_jobs {
@@ -186,6 +194,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let mut report = Report {
         machine,
         settings: Settings { jobs: b.jobs, repeat },
+        round_trip,
         enqueue,
         drain,
         latency,
@@ -202,8 +211,8 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Phase 1: enqueue rates.
-async fn enqueue_phase(b: &Bench, repeat: usize) -> anyhow::Result<Vec<EnqueueFigure>> {
+/// Phase 1: round-trip ceiling (PING) and enqueue rates, on the same connections.
+async fn rate_phase(b: &Bench, repeat: usize) -> anyhow::Result<(Vec<RateFigure>, Vec<RateFigure>)> {
     let jobs = Arc::new(no_op_jobs(b.jobs));
     let one = Queue::connect(b.cfg.clone()).await?;
     let mut many = Vec::new();
@@ -215,32 +224,102 @@ async fn enqueue_phase(b: &Bench, repeat: usize) -> anyhow::Result<Vec<EnqueueFi
         ("concurrent_multiplexed", CLIENTS, std::slice::from_ref(&one)),
         ("concurrent_connections", CLIENTS, &many),
     ];
-    let mut out = Vec::new();
+    let (mut ping, mut enqueue) = (Vec::new(), Vec::new());
     for (name, clients, queues) in setups {
-        let mut runs = Vec::new();
-        for r in 0..repeat {
-            flush(b).await?;
-            redis_stats::reset_stats(&b.admin).await?;
-            let redis_cpu = redis_stats::cpu_seconds(&b.admin).await?;
-            let client_cpu = process::cpu_seconds(std::process::id()).unwrap_or(0.0);
-            let took = enqueue_all(queues, clients, jobs.clone()).await?;
-            let client_cpu = process::cpu_seconds(std::process::id()).unwrap_or(0.0) - client_cpu;
-            let redis_cpu = redis_stats::cpu_seconds(&b.admin).await? - redis_cpu;
-            let evalsha = redis_stats::command_stats(&b.admin).await?.remove("evalsha").unwrap_or_default();
-            let per_job = |secs: f64| secs * 1e6 / b.jobs as f64;
-            let run = EnqueueRun {
-                jobs_per_s: b.jobs as f64 / took.as_secs_f64(),
-                client_cpu_us_per_job: per_job(client_cpu),
-                redis_cpu_us_per_job: per_job(redis_cpu),
-                evalsha_usec_per_call: evalsha.usec_per_call,
-            };
-            say(format!("bench: enqueue {name} run {}: {:.0} jobs/s", r + 1, run.jobs_per_s));
-            runs.push(run);
-        }
-        let rates: Vec<f64> = runs.iter().map(|r| r.jobs_per_s).collect();
-        out.push(EnqueueFigure { name, clients, connections: queues.len(), median_jobs_per_s: median(&rates), runs });
+        // PING costs Redis nothing: its rate is what round trips alone allow
+        // with these clients and connections on this machine.
+        let conns: Arc<Vec<Connection>> = Arc::new(queues.iter().map(Queue::connection).collect());
+        let figure = measure_rate(b, "ping", name, clients, queues.len(), repeat, move |task, _| {
+            let mut c = conns[task % conns.len()].clone();
+            async move { Ok(redis::cmd("PING").query_async::<()>(&mut c).await?) }
+        })
+        .await?;
+        ping.push(figure);
+        let (queues, jobs): (Arc<Vec<Queue>>, _) = (Arc::new(queues.to_vec()), jobs.clone());
+        let figure = measure_rate(b, "evalsha", name, clients, queues.len(), repeat, move |task, n| {
+            let (q, jobs) = (queues[task % queues.len()].clone(), jobs.clone());
+            async move {
+                match q.enqueue(&jobs[n]).await? {
+                    Enqueued::Created { .. } => Ok(()),
+                    Enqueued::Duplicate { job_id, .. } => {
+                        bail!("job {n} was taken for a duplicate of {job_id}: Redis was not empty")
+                    }
+                }
+            }
+        })
+        .await?;
+        enqueue.push(figure);
     }
-    Ok(out)
+    Ok((ping, enqueue))
+}
+
+/// Runs `op` for items 0..jobs with `clients` concurrent tasks, `repeat`
+/// times on an emptied Redis, and reads what it cost; `command` is the
+/// command whose `usec_per_call` is reported.
+#[allow(clippy::too_many_arguments)]
+async fn measure_rate<F, Fut>(
+    b: &Bench,
+    command: &str,
+    name: &'static str,
+    clients: usize,
+    connections: usize,
+    repeat: usize,
+    op: F,
+) -> anyhow::Result<RateFigure>
+where
+    F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send,
+{
+    let mut runs = Vec::new();
+    for r in 0..repeat {
+        flush(b).await?;
+        redis_stats::reset_stats(&b.admin).await?;
+        let redis_cpu = redis_stats::cpu_seconds(&b.admin).await?;
+        let client_cpu = process::cpu_seconds(std::process::id()).unwrap_or(0.0);
+        let took = run_concurrently(clients, b.jobs, op.clone()).await?;
+        let client_cpu = process::cpu_seconds(std::process::id()).unwrap_or(0.0) - client_cpu;
+        let redis_cpu = redis_stats::cpu_seconds(&b.admin).await? - redis_cpu;
+        let stat = redis_stats::command_stats(&b.admin).await?.remove(command).unwrap_or_default();
+        let per_op = |secs: f64| secs * 1e6 / b.jobs as f64;
+        let run = RateRun {
+            per_s: b.jobs as f64 / took.as_secs_f64(),
+            client_cpu_us_per_op: per_op(client_cpu),
+            redis_cpu_us_per_op: per_op(redis_cpu),
+            command_usec_per_call: stat.usec_per_call,
+        };
+        say(format!("bench: {command} {name} run {}: {:.0}/s", r + 1, run.per_s));
+        runs.push(run);
+    }
+    let rates: Vec<f64> = runs.iter().map(|r| r.per_s).collect();
+    Ok(RateFigure { name, clients, connections, median_per_s: median(&rates), runs })
+}
+
+/// Runs `op(task, item)` for every item of 0..items with `clients`
+/// concurrent tasks; returns the time from the first call to the last reply.
+async fn run_concurrently<F, Fut>(clients: usize, items: usize, op: F) -> anyhow::Result<Duration>
+where
+    F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = JoinSet::new();
+    let start = Instant::now();
+    for task in 0..clients {
+        let (op, next) = (op.clone(), next.clone());
+        tasks.spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= items {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                op(task, n).await?;
+            }
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    Ok(start.elapsed())
 }
 
 /// `n` no-op jobs with distinct arguments.
@@ -251,28 +330,17 @@ fn no_op_jobs(n: usize) -> Vec<NewJob> {
         .expect("long_task accepts a duration of 0")
 }
 
-/// Enqueues every job of `jobs` with `clients` concurrent tasks, task `i`
-/// using `queues[i % len]`; returns the time from the first call to the last reply.
-async fn enqueue_all(queues: &[Queue], clients: usize, jobs: Arc<Vec<NewJob>>) -> anyhow::Result<Duration> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut tasks = JoinSet::new();
-    let start = Instant::now();
-    for i in 0..clients {
-        let (q, jobs, next) = (queues[i % queues.len()].clone(), jobs.clone(), next.clone());
-        tasks.spawn(async move {
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                let Some(job) = jobs.get(n) else { return Ok(()) };
-                if let Enqueued::Duplicate { job_id, .. } = q.enqueue(job).await? {
-                    bail!("job {n} was taken for a duplicate of {job_id}: Redis was not empty");
-                }
-            }
-        });
-    }
-    while let Some(r) = tasks.join_next().await {
-        r??;
-    }
-    Ok(start.elapsed())
+/// Enqueues every job of `jobs` with `clients` concurrent tasks sharing `q`.
+async fn enqueue_all(q: &Queue, clients: usize, jobs: Arc<Vec<NewJob>>) -> anyhow::Result<Duration> {
+    let q = q.clone();
+    run_concurrently(clients, jobs.len(), move |_, n| {
+        let (q, jobs) = (q.clone(), jobs.clone());
+        async move {
+            q.enqueue(&jobs[n]).await?;
+            Ok(())
+        }
+    })
+    .await
 }
 
 /// Phase 2: drains at WORKER_CONCURRENCY `concurrency`.
@@ -282,7 +350,7 @@ async fn drain_phase(b: &Bench, concurrency: usize, repeat: usize) -> anyhow::Re
     let mut runs = Vec::new();
     for r in 0..repeat {
         flush(b).await?;
-        enqueue_all(std::slice::from_ref(&q), CLIENTS, jobs.clone()).await?;
+        enqueue_all(&q, CLIENTS, jobs.clone()).await?;
         let run = drain_once(b, concurrency, b.jobs).await?;
         say(format!(
             "bench: drain at concurrency {concurrency} run {}: {:.0} jobs/s, peak RSS {:.1} MB",
@@ -447,7 +515,7 @@ async fn profile_phase(b: &Bench, jobs: usize) -> anyhow::Result<Profile> {
     let max_len = SLOWLOG_ENTRIES_PER_JOB * (jobs + PROFILE_CANCELS) + 10_000;
     let old = redis_stats::slowlog_everything(&b.admin, max_len).await?;
     let result = async {
-        enqueue_all(std::slice::from_ref(&q), CLIENTS, Arc::new(no_op_jobs(jobs))).await?;
+        enqueue_all(&q, CLIENTS, Arc::new(no_op_jobs(jobs))).await?;
         let mut worker = WorkerProcess::spawn(&b.worker_bin, &b.cfg.redis_url, PROFILE_CONCURRENCY)?;
         let finished_key = b.keys.ended("default", Status::Finished);
         let deadline = Instant::now() + PATIENCE;

@@ -85,6 +85,16 @@ pub async fn command_stats(conn: &Connection) -> anyhow::Result<BTreeMap<String,
     Ok(out)
 }
 
+/// Whether Redis has run the finish script of this build of taskq. After a
+/// drain it has, unless the worker binary was built from other sources: its
+/// figures would then be those of other code.
+pub async fn has_our_finish_script(conn: &Connection) -> anyhow::Result<bool> {
+    let mut c = conn.clone();
+    let exists: Vec<bool> =
+        redis::cmd("SCRIPT").arg("EXISTS").arg(scripts::FINISH.get_hash()).query_async(&mut c).await?;
+    Ok(exists.first().copied().unwrap_or(false))
+}
+
 /// Zeroes `INFO commandstats` so that the next read covers one phase.
 pub async fn reset_stats(conn: &Connection) -> anyhow::Result<()> {
     let mut c = conn.clone();

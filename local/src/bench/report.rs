@@ -64,6 +64,9 @@ pub struct Machine {
     pub worker_binary: String,
     /// Age of that binary when the run began, seconds (a stale build measures old code).
     pub worker_binary_age_s: u64,
+    /// Whether the worker ran this build's scripts (false: the worker binary
+    /// is stale; rebuild it with `cargo build --release -p worker`).
+    pub worker_scripts_match: bool,
     /// 1-minute load average when the run began and when it ended: other
     /// work on the machine's cores makes the figures lower and noisier.
     pub load_average: (f64, f64),
@@ -78,42 +81,44 @@ pub struct Settings {
     pub repeat: usize,
 }
 
-/// One enqueue set-up, measured `repeat` times.
+/// One set-up of clients and connections, measured `repeat` times.
 #[derive(Debug, Clone, Serialize)]
-pub struct EnqueueFigure {
+pub struct RateFigure {
     /// Short name: `sequential`, `concurrent_multiplexed` or `concurrent_connections`.
     pub name: &'static str,
-    /// Tasks enqueueing at once.
+    /// Tasks calling at once.
     pub clients: usize,
     /// Redis connections they share.
     pub connections: usize,
     /// Each run.
-    pub runs: Vec<EnqueueRun>,
-    /// Median of the runs' jobs/s.
-    pub median_jobs_per_s: f64,
+    pub runs: Vec<RateRun>,
+    /// Median of the runs' rates, per second.
+    pub median_per_s: f64,
 }
 
-impl EnqueueFigure {
+impl RateFigure {
     /// The run whose rate is the median (the figures printed as text).
-    pub fn median_run(&self) -> Option<&EnqueueRun> {
-        let mut runs: Vec<&EnqueueRun> = self.runs.iter().collect();
-        runs.sort_by(|a, b| a.jobs_per_s.total_cmp(&b.jobs_per_s));
+    pub fn median_run(&self) -> Option<&RateRun> {
+        let mut runs: Vec<&RateRun> = self.runs.iter().collect();
+        runs.sort_by(|a, b| a.per_s.total_cmp(&b.per_s));
         runs.get(runs.len() / 2).copied()
     }
 }
 
-/// One enqueue run: the rate, and who spent the CPU (the benchmark shares
-/// the machine's cores with Redis, as a Lambda does not).
+/// One run: the rate, and who spent the CPU (the benchmark's clients share
+/// the machine's cores with Redis, as Lambda functions would not).
 #[derive(Debug, Clone, Serialize)]
-pub struct EnqueueRun {
-    /// Jobs per second, first call to last reply.
-    pub jobs_per_s: f64,
-    /// CPU time of this process (the clients) per job, microseconds.
-    pub client_cpu_us_per_job: f64,
-    /// Redis CPU time per job, microseconds.
-    pub redis_cpu_us_per_job: f64,
-    /// `usec_per_call` of `evalsha` (the enqueue script) in INFO commandstats.
-    pub evalsha_usec_per_call: f64,
+pub struct RateRun {
+    /// Calls (jobs, for enqueue) per second, first call to last reply.
+    pub per_s: f64,
+    /// CPU time of this process (the clients) per call, microseconds.
+    pub client_cpu_us_per_op: f64,
+    /// Redis CPU time per call, microseconds.
+    pub redis_cpu_us_per_op: f64,
+    /// `usec_per_call` of the command in INFO commandstats (`evalsha` for
+    /// enqueue, `ping` for the round trips): time executing it, not reading
+    /// or answering.
+    pub command_usec_per_call: f64,
 }
 
 /// One drain of the backlog by one worker process.
@@ -231,7 +236,10 @@ pub struct Target {
 pub struct Report {
     pub machine: Machine,
     pub settings: Settings,
-    pub enqueue: Vec<EnqueueFigure>,
+    /// PING from the same clients on the same connections: the rate round
+    /// trips alone allow on this machine, the ceiling of any one-call-per-job queue.
+    pub round_trip: Vec<RateFigure>,
+    pub enqueue: Vec<RateFigure>,
     pub drain: Vec<DrainFigure>,
     pub latency: Latency,
     pub worker_rss: Rss,
@@ -257,7 +265,7 @@ impl Report {
         }
         for e in self.enqueue.iter().filter(|e| e.clients == 32) {
             let how = format!("enqueue, 32 concurrent clients on {} connection(s)", e.connections);
-            at_least(how, e.median_jobs_per_s, 70_000.0, "jobs/s");
+            at_least(how, e.median_per_s, 70_000.0, "jobs/s");
         }
         let mut at_most = |figure: &str, measured: f64, target: f64, unit: &str| {
             t.push(Target {
@@ -298,6 +306,14 @@ impl Report {
                 m.load_average.1
             ),
         );
+        if !m.worker_scripts_match {
+            line(
+                &mut o,
+                "WARNING: the worker ran other scripts than this build of taskq: its binary is stale \
+                 (cargo build --release -p worker)"
+                    .into(),
+            );
+        }
         line(
             &mut o,
             format!(
@@ -306,35 +322,43 @@ impl Report {
             ),
         );
 
-        line(
-            &mut o,
-            "enqueue (Queue::enqueue, long_task, distinct args)   jobs/s  client CPU/job  Redis CPU/job  evalsha/call  runs (jobs/s)".into(),
-        );
-        for e in &self.enqueue {
-            let Some(r) = e.median_run() else { continue };
-            let how = if e.clients == 1 {
+        let how = |f: &RateFigure| {
+            if f.clients == 1 {
                 "1 client, sequential".to_owned()
             } else {
-                format!("{} concurrent tasks, {} connection(s)", e.clients, e.connections)
-            };
-            line(
-                &mut o,
-                format!(
-                    "  {how:<46} {:>10} {:>13.1}us {:>12.1}us {:>11.1}us  {}",
-                    thousands(e.median_jobs_per_s),
-                    r.client_cpu_us_per_job,
-                    r.redis_cpu_us_per_job,
-                    r.evalsha_usec_per_call,
-                    runs(&e.runs.iter().map(|r| r.jobs_per_s).collect::<Vec<_>>())
-                ),
-            );
+                format!("{} concurrent tasks, {} connection(s)", f.clients, f.connections)
+            }
+        };
+        for (title, figures) in [
+            ("round trips (PING, same clients and connections)    calls/s", &self.round_trip),
+            ("enqueue (Queue::enqueue, long_task, distinct args)   jobs/s", &self.enqueue),
+        ] {
+            line(&mut o, format!("{title}  client CPU/op  Redis CPU/op  usec_per_call  runs (per s)"));
+            for f in figures {
+                let Some(r) = f.median_run() else { continue };
+                line(
+                    &mut o,
+                    format!(
+                        "  {:<46} {:>10} {:>12.1}us {:>11.1}us {:>12.1}us  {}",
+                        how(f),
+                        thousands(f.median_per_s),
+                        r.client_cpu_us_per_op,
+                        r.redis_cpu_us_per_op,
+                        r.command_usec_per_call,
+                        runs(&f.runs.iter().map(|r| r.per_s).collect::<Vec<_>>())
+                    ),
+                );
+            }
         }
-        if let (Some(seq), Some(best)) = (
-            self.enqueue.iter().find(|e| e.clients == 1),
-            self.enqueue.iter().filter(|e| e.clients > 1).map(|e| e.median_jobs_per_s).reduce(f64::max),
-        ) {
-            line(&mut o, format!("  concurrent / sequential: {:.1}x", best / seq.median_jobs_per_s));
-        }
+        let ratios: Vec<String> = self
+            .enqueue
+            .iter()
+            .filter_map(|e| {
+                let p = self.round_trip.iter().find(|p| p.name == e.name)?;
+                Some(format!("{} {:.2}", how(e), e.median_per_s / p.median_per_s))
+            })
+            .collect();
+        line(&mut o, format!("  enqueue / PING rate on the same set-up: {}", ratios.join("; ")));
 
         line(&mut o, format!("\ndrain of {} no-op jobs by one worker process (median run)", self.settings.jobs));
         line(
