@@ -51,6 +51,9 @@ use crate::routes::{Access, ROUTES};
 )]
 struct ApiDoc;
 
+/// The document as committed (`src/openapi.json`), which GET /openapi.json serves.
+pub const COMMITTED: &str = include_str!("openapi.json");
+
 /// Name of the bearer scheme in the document.
 const BEARER: &str = "bearer";
 
@@ -79,10 +82,10 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// The document as JSON, made once per process.
+/// The document as generated from the types, pretty-printed, made once per process.
 pub fn json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
-    JSON.get_or_init(|| document().to_json().unwrap_or_else(|_| "{}".into()))
+    JSON.get_or_init(|| document().to_pretty_json().map(|j| j + "\n").unwrap_or_else(|_| "{}".into()))
 }
 
 /// The operation of `item` for `method`.

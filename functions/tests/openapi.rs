@@ -12,6 +12,19 @@ fn document() -> Value {
 }
 
 #[test]
+fn the_served_copy_is_what_the_types_generate() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, openapi::json()).expect("write src/openapi.json");
+    }
+    let committed: Value = serde_json::from_str(openapi::COMMITTED).expect("src/openapi.json is JSON");
+    assert!(
+        committed == document(),
+        "src/openapi.json is stale: run `UPDATE_OPENAPI=1 cargo nextest run -p functions --test openapi`"
+    );
+}
+
+#[test]
 fn the_document_has_exactly_the_routes_of_the_table() {
     let doc = document();
     assert_eq!(doc["openapi"], "3.1.0");
