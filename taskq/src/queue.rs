@@ -344,7 +344,7 @@ impl Queue {
             return Ok(RequeueOutcome::NotFound);
         }
         let mut c = self.conn.clone();
-        let r: Option<String> = scripts::REQUEUE
+        let r: Option<(i64, String)> = scripts::REQUEUE
             .key(self.keys.job(id))
             .key(self.keys.ended_prefix())
             .key(self.keys.queue_prefix())
@@ -353,10 +353,10 @@ impl Queue {
             .arg(now_rfc3339())
             .invoke_async(&mut c)
             .await?;
-        Ok(match r.as_deref() {
+        Ok(match r {
             None => RequeueOutcome::NotFound,
-            Some("queued") => RequeueOutcome::Requeued,
-            Some(other) => RequeueOutcome::NotRequeueable(Status::parse(other).unwrap_or(Status::Queued)),
+            Some((1, _)) => RequeueOutcome::Requeued,
+            Some((_, s)) => RequeueOutcome::NotRequeueable(Status::parse(&s).unwrap_or(Status::Queued)),
         })
     }
 

@@ -242,6 +242,8 @@ async fn purge_cancels_queued_jobs_and_releases_their_keys() {
     assert_eq!((counts[0].count, counts[1].count, counts[1].states["canceled"]), (1, 0, 1200));
     assert_eq!(status(&q, &ids[700]).await, Status::Canceled);
     assert_eq!(status(&q, &kept).await, Status::Queued);
+    // A queued job is not requeued a second time.
+    assert_eq!(q.requeue(&kept).await.unwrap(), RequeueOutcome::NotRequeueable(Status::Queued));
     // Keys released: the same requests are accepted again.
     enqueue(&q, "long_task", json!({"duration": 1, "payload": 5}), "default").await;
     assert!(matches!(q.purge("nope").await, Err(taskq::Error::UnknownQueue(_))));
