@@ -81,11 +81,6 @@ impl Keys {
         format!("{}:inflight:{worker}", self.prefix)
     }
 
-    /// Prefix of the in-flight lists.
-    pub fn inflight_prefix(&self) -> String {
-        format!("{}:inflight:", self.prefix)
-    }
-
     /// Sorted set of workers by heartbeat.
     pub fn workers(&self) -> String {
         format!("{}:workers", self.prefix)
@@ -94,11 +89,6 @@ impl Keys {
     /// A worker's description.
     pub fn worker(&self, name: &str) -> String {
         format!("{}:worker:{name}", self.prefix)
-    }
-
-    /// Prefix of the worker descriptions.
-    pub fn worker_prefix(&self) -> String {
-        format!("{}:worker:", self.prefix)
     }
 
     /// Registry of a queue's jobs that ended in `status`.
@@ -114,11 +104,6 @@ impl Keys {
     /// Per-minute counters; `minute` is `YYYYMMDDHHMM` in UTC.
     pub fn stats(&self, minute: &str) -> String {
         format!("{}:stats:{minute}", self.prefix)
-    }
-
-    /// Prefix of the per-minute counters.
-    pub fn stats_prefix(&self) -> String {
-        format!("{}:stats:", self.prefix)
     }
 
     /// Pub/sub channel of cancellation requests.

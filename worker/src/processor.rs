@@ -117,7 +117,7 @@ async fn finish(shared: &Arc<Shared>, job: &Claimed, end: End, report: (String, 
             tracing::warn!(job_id = %job.id, "job was recovered by another worker; its end is not written here");
             return None;
         }
-        End::Release => match release(shared, job).await {
+        End::Release => match release_id(shared, &job.id, &job.queue).await {
             Released::Requeued | Released::NotOurs => return None,
             Released::CancelRequested => (Status::Canceled, "result", "null".to_owned()),
         },
@@ -166,11 +166,6 @@ enum Released {
     Requeued,
     NotOurs,
     CancelRequested,
-}
-
-/// Gives an interrupted job back to its queue.
-async fn release(shared: &Arc<Shared>, job: &Claimed) -> Released {
-    release_id(shared, &job.id, &job.queue).await
 }
 
 /// Gives job `id` of `queue`, claimed by this worker, back to its queue.
