@@ -4,6 +4,12 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+/// Bytes of SHA-256 kept in a digest: 192 bits, ample against collisions, and
+/// short enough (48 hex characters) that the key name stored in the job hash
+/// stays under Redis's `hash-max-listpack-value` (64 bytes): a longer value
+/// turns every job hash into a hashtable, slower to write and to read.
+pub const DIGEST_BYTES: usize = 24;
+
 /// Digest naming a request: from the task and its arguments, or from a
 /// client's `Idempotency-Key` header when one is given.
 pub fn digest(task: &str, args: &Value, client_key: Option<&str>) -> String {
@@ -20,7 +26,7 @@ pub fn digest(task: &str, args: &Value, client_key: Option<&str>) -> String {
             h.update(canonical_json(args).as_bytes());
         }
     }
-    hex::encode(h.finalize())
+    hex::encode(&h.finalize()[..DIGEST_BYTES])
 }
 
 /// JSON with object keys sorted at every level and no spaces, so that equal
@@ -81,5 +87,11 @@ mod tests {
         assert_ne!(digest("task_a", &args, None), digest("task_a", &json!({"user_id": 2}), None));
         assert_eq!(digest("task_a", &args, Some("k1")), digest("task_b", &json!(2), Some("k1")));
         assert_ne!(digest("task_a", &args, Some("k1")), digest("task_a", &args, Some("k2")));
+    }
+
+    #[test]
+    fn key_name_fits_a_compact_hash_value() {
+        let key = crate::Keys::new("{taskq}").idempotency(&digest("task_a", &json!({"user_id": 1}), None));
+        assert!(key.len() <= 64, "{key} is {} bytes", key.len());
     }
 }

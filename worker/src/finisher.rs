@@ -2,7 +2,9 @@
 //! sends every end waiting at that moment in one call of the finish script,
 //! claiming the next jobs of those slots in the same call. Under load the
 //! fixed cost of a script call is shared by many jobs; an idle worker sends
-//! batches of one, with no added wait.
+//! batches of one, with no added wait. Up to [`IN_FLIGHT`] calls are under
+//! way at once, so that Redis runs one batch while the slots of the other run
+//! their jobs.
 
 use std::sync::Arc;
 
@@ -11,10 +13,13 @@ use taskq::job::{now_ms, now_rfc3339};
 use taskq::queue::stats_minute;
 use taskq::scripts::{self, Claimed};
 use taskq::{Config, Connection, Keys, Status};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// Most ends sent in one script call: bounds how long one call holds Redis.
 const MAX_BATCH: usize = 64;
+
+/// Script calls under way at once.
+const IN_FLIGHT: usize = 2;
 
 /// The end of one run, as written by the finish script.
 pub struct Ending {
@@ -65,7 +70,7 @@ impl Finisher {
             cfg,
             worker,
         };
-        tokio::spawn(writer.run(rx));
+        tokio::spawn(Arc::new(writer).run(rx));
         Finisher { tx }
     }
 
@@ -79,30 +84,46 @@ impl Finisher {
 }
 
 impl Writer {
-    async fn run(self, mut rx: mpsc::UnboundedReceiver<Request>) {
+    async fn run(self: Arc<Self>, mut rx: mpsc::UnboundedReceiver<Request>) {
+        let calls = Arc::new(Semaphore::new(IN_FLIGHT));
         while let Some(first) = rx.recv().await {
+            // Ends that arrive while every call is under way join this batch.
+            let Ok(permit) = calls.clone().acquire_owned().await else { return };
             let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(r) => batch.push(r),
-                    Err(_) => break,
+            // Take what is waiting; then let the slots that are about to end
+            // their jobs (woken by the previous reply) run once, and take theirs.
+            for round in 0..2 {
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(r) => batch.push(r),
+                        Err(_) => break,
+                    }
+                }
+                if round == 0 && batch.len() < MAX_BATCH {
+                    tokio::task::yield_now().await;
                 }
             }
-            match self.write(&batch).await {
-                Ok(results) => {
-                    for ((_, reply), result) in batch.into_iter().zip(results) {
-                        let _ = reply.send(Ok(result));
-                    }
+            let writer = self.clone();
+            tokio::spawn(async move {
+                writer.send(batch).await;
+                drop(permit);
+            });
+        }
+    }
+
+    /// Writes one batch and answers each of its slots.
+    async fn send(&self, batch: Vec<Request>) {
+        match self.write(&batch).await {
+            Ok(results) => {
+                for ((_, reply), result) in batch.into_iter().zip(results) {
+                    let _ = reply.send(Ok(result));
                 }
-                Err(e) => {
-                    let msg = e.to_string();
-                    for (_, reply) in batch {
-                        let _ = reply.send(Err(RedisError::from((
-                            redis::ErrorKind::Io,
-                            "ending jobs failed",
-                            msg.clone(),
-                        ))));
-                    }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for (_, reply) in batch {
+                    let _ =
+                        reply.send(Err(RedisError::from((redis::ErrorKind::Io, "ending jobs failed", msg.clone()))));
                 }
             }
         }

@@ -29,6 +29,9 @@ async fn fifty_concurrent_identical_enqueues_make_one_job() {
     let id = created[0].job_id();
     assert!(results.iter().all(|r| r.job_id() == id));
     assert_eq!(server.cli(&["llen", "{taskq}:queue:default"]).trim(), "1");
+    // Small jobs stay compact hashes (listpack): no stored value, the
+    // idempotency key's name included, exceeds hash-max-listpack-value.
+    assert_eq!(server.cli(&["object", "encoding", &format!("{{taskq}}:job:{id}")]).trim(), "listpack");
 
     // Key order does not matter; different arguments make a different job.
     let reordered: serde_json::Value =

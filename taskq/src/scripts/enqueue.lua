@@ -5,8 +5,13 @@
      the previous holder (GET): check and claim are one step, so any number
      of identical concurrent requests create exactly one job.
   2. If it was held, return the holder's id; nothing else is written.
-  3. Else write the job hash, push the id on the left of its queue and make
-     sure a wake marker exists for idle workers.
+  3. Else write the job hash (no `attempts`: absent means 0; no
+     `enqueued_at`: absent means `created_at`, until a requeue writes it) and
+     push the id on the left of its queue.
+  4. If the queue was empty, make sure a wake marker exists for idle
+     workers. A push onto a non-empty queue needs none: whoever took the
+     last marker runs the fetch script, which leaves a marker while jobs
+     remain; idle workers also look again every second.
 
   Input:
     KEYS[1] job hash
@@ -28,8 +33,8 @@
 local holder = redis.call('SET', KEYS[3], ARGV[1], 'NX', 'GET', 'EX', ARGV[2])
 if holder then return holder end
 redis.call('HSET', KEYS[1], 'task', ARGV[3], 'args', ARGV[4], 'queue', ARGV[5], 'status', 'queued',
-  'created_at', ARGV[6], 'enqueued_at', ARGV[6], 'attempts', 0, 'timeout', ARGV[7],
-  'idem', KEYS[3], 'idem_ttl', ARGV[2])
-redis.call('LPUSH', KEYS[2], ARGV[1])
-if redis.call('LLEN', KEYS[4]) == 0 then redis.call('LPUSH', KEYS[4], 1) end
+  'created_at', ARGV[6], 'timeout', ARGV[7], 'idem', KEYS[3], 'idem_ttl', ARGV[2])
+if redis.call('LPUSH', KEYS[2], ARGV[1]) == 1 and redis.call('LLEN', KEYS[4]) == 0 then
+  redis.call('LPUSH', KEYS[4], 1)
+end
 return false
