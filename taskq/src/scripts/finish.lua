@@ -49,9 +49,15 @@ for i = 0, n - 1 do
   if redis.call('LREM', inflight, -1, id) == 1 then
     ended = 1
     local job = KEYS[k]
-    redis.call('HSET', job, 'status', status, 'ended_at', now, ARGV[a + 2], ARGV[a + 3])
-    if ARGV[a + 5] ~= '' then redis.call('HSET', job, 'progress', ARGV[a + 5]) end
-    if ARGV[a + 6] ~= '' then redis.call('HSET', job, 'meta', ARGV[a + 6]) end
+    local progress, meta = ARGV[a + 5], ARGV[a + 6]
+    if progress == '' and meta == '' then
+      redis.call('HSET', job, 'status', status, 'ended_at', now, ARGV[a + 2], ARGV[a + 3])
+    else
+      local f = {'status', status, 'ended_at', now, ARGV[a + 2], ARGV[a + 3]}
+      if progress ~= '' then f[#f + 1] = 'progress'; f[#f + 1] = progress end
+      if meta ~= '' then f[#f + 1] = 'meta'; f[#f + 1] = meta end
+      redis.call('HSET', job, unpack(f))
+    end
     redis.call('EXPIRE', job, ARGV[a + 4])
     redis.call('ZADD', KEYS[k + 1], ARGV[6], id)
     if KEYS[k + 2] ~= job and redis.call('GET', KEYS[k + 2]) == id then redis.call('DEL', KEYS[k + 2]) end
