@@ -14,8 +14,8 @@
 //! - [`views`]: the shapes of every body, from which the OpenAPI document is made;
 //! - [`handlers`]: one module per endpoint.
 //!
-//! A function's `main` (in `src/bin/`) is three lines: build the [`State`],
-//! then `lambda_http::run` a closure that calls [`invoke::invoke`] with its route.
+//! A function's `main` (in `src/bin/`) is one line: [`invoke::run`] with its
+//! route, which builds the [`State`] and serves the route with [`invoke::invoke`].
 
 pub mod auth;
 pub mod error;
@@ -29,7 +29,7 @@ pub mod state;
 pub mod views;
 
 pub use error::ApiError;
-pub use invoke::{dispatch, invoke};
+pub use invoke::{dispatch, invoke, run};
 pub use routes::{ROUTES, Route};
 pub use state::State;
 

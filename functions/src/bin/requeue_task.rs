@@ -1,10 +1,6 @@
 //! The `requeue_task` function: POST /tasks/{job_id}/requeue.
 
-use functions::{State, invoke, routes};
-use lambda_http::{Error, service_fn};
-
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    let state = State::from_env()?;
-    lambda_http::run(service_fn(|req| invoke(state.clone(), &routes::REQUEUE_TASK, req))).await
+async fn main() -> Result<(), lambda_http::Error> {
+    functions::run(&functions::routes::REQUEUE_TASK).await
 }
