@@ -11,7 +11,9 @@
 //!    POST /tasks with Redis on loopback.
 //!
 //! It builds the functions first (`cargo build --profile release-lambda -p
-//! functions`) and starts a private redis-server.
+//! functions --target <this machine's>`, with the compiler flags of
+//! `[workspace.metadata.release-lambda]` in Cargo.toml, as local/sam-build
+//! does) and starts a private redis-server.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -33,14 +35,18 @@ const LATENCY_SAMPLES: usize = 2000;
 async fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     eprintln!("building the functions with the release-lambda profile...");
+    // As local/sam-build builds them: with the Lambda builds' compiler flags, for an explicit
+    // target so that build scripts and proc macros do not get them.
+    let triple = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
     let built = Command::new(env!("CARGO"))
-        .args(["build", "--profile", "release-lambda", "-p", "functions", "--bins"])
+        .args(["build", "--profile", "release-lambda", "-p", "functions", "--bins", "--target", &triple])
+        .env("CARGO_ENCODED_RUSTFLAGS", lambda_rustflags(&root).join("\x1f"))
         .current_dir(&root)
         .status()
         .expect("cargo runs");
     assert!(built.success(), "the release-lambda build failed");
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let bins = target.join("release-lambda");
+    let bins = target.join(triple).join("release-lambda");
 
     let server = testkit::RedisServer::start();
     println!("## Function sizes (release-lambda, x86_64, stripped)\n");
@@ -68,6 +74,15 @@ async fn main() {
     for (name, p50, p99) in handler_latency(&server).await {
         println!("| {name} | {:.3} ms | {:.3} ms |", ms(p50), ms(p99));
     }
+}
+
+/// The `rustflags` of `[workspace.metadata.release-lambda]` in the workspace's Cargo.toml, a
+/// one-line array of strings (TOML's and JSON's syntax agree there).
+fn lambda_rustflags(root: &Path) -> Vec<String> {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+    let section = manifest.split("[workspace.metadata.release-lambda]").nth(1).expect("the release-lambda metadata");
+    let line = section.lines().find_map(|l| l.strip_prefix("rustflags = ")).expect("its rustflags line");
+    serde_json::from_str(line).expect("rustflags: a one-line array of strings")
 }
 
 fn ms(d: Duration) -> f64 {
