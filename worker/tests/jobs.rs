@@ -40,6 +40,14 @@ async fn fifty_concurrent_identical_enqueues_make_one_job() {
     assert_eq!(again, Enqueued::Duplicate { duplicate: true, job_id: id.to_owned() });
     let other = enqueue(&q, "long_task", json!({"duration": 5, "payload": {"usuario_id": 124}}), "default").await;
     assert_ne!(other, id);
+    // One wake marker for idle workers: pushed when the queue was empty, not
+    // again for a push onto a non-empty queue.
+    assert_eq!(server.cli(&["llen", "{taskq}:wake"]).trim(), "1");
+    server.cli(&["del", "{taskq}:wake"]);
+    enqueue(&q, "long_task", json!({"duration": 5, "payload": {"usuario_id": 125}}), "default").await;
+    assert_eq!(server.cli(&["llen", "{taskq}:wake"]).trim(), "0", "a push onto a non-empty queue wakes nobody");
+    enqueue(&q, "long_task", json!({"duration": 5, "payload": {"usuario_id": 126}}), "high").await;
+    assert_eq!(server.cli(&["llen", "{taskq}:wake"]).trim(), "1", "a push onto an empty queue leaves a marker");
     // A client key names the request instead of the arguments.
     let mut keyed = NewJob::from_catalogue("task_a", json!({"user_id": 1, "duration": 1}), "high").unwrap();
     keyed.idempotency_key = Some("order-7".into());
