@@ -438,19 +438,24 @@ impl Queue {
         let mut c = self.conn.clone();
         let (jobs, more) = match status {
             Status::Queued => {
-                // Newest are pushed on the left; over-read to make up for tombstones.
+                // Newest are pushed on the left. Tombstones (ids of canceled
+                // jobs) take places in the list: read on for the missing
+                // jobs, never more ids than the page still lacks, so that the
+                // cursor is exactly after the last id looked at.
                 let mut jobs = Vec::new();
                 let mut at = offset;
-                let mut more = true;
-                while jobs.len() < limit && more {
-                    let ids: Vec<String> = c.lrange(self.keys.queue(queue), at as isize, (at + limit) as isize).await?;
-                    more = ids.len() > limit;
-                    let page: Vec<String> = ids.into_iter().take(limit).collect();
+                let mut more = false;
+                while jobs.len() < limit {
+                    let want = limit - jobs.len();
+                    let ids: Vec<String> = c.lrange(self.keys.queue(queue), at as isize, (at + want) as isize).await?;
+                    more = ids.len() > want;
+                    let page: Vec<String> = ids.into_iter().take(want).collect();
                     at += page.len();
                     jobs.extend(self.get_many(&page).await?.into_iter().filter(|j| j.status == Status::Queued));
+                    if !more {
+                        break;
+                    }
                 }
-                let more = more || jobs.len() > limit;
-                jobs.truncate(limit);
                 return Ok(JobPage { jobs, next_cursor: more.then(|| at.to_string()) });
             }
             Status::Started | Status::CancelRequested => {

@@ -173,6 +173,33 @@ async fn a_canceled_queued_job_never_runs_and_frees_its_key() {
 }
 
 #[tokio::test]
+async fn queued_pages_list_every_live_job_once_past_tombstones() {
+    let server = RedisServer::start();
+    let q = queue(&server.config()).await;
+    let mut ids = Vec::new();
+    for i in 0..9 {
+        ids.push(enqueue(&q, "long_task", json!({"duration": 1, "payload": i}), "default").await);
+    }
+    // Tombstones at both ends and in the middle of the first pages.
+    for i in [0, 3, 4, 8] {
+        assert_eq!(q.cancel(&ids[i]).await.unwrap(), CancelOutcome::Canceled);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = q.list("default", Status::Queued, cursor.as_deref(), 2).await.unwrap();
+        assert!(page.jobs.len() <= 2, "{} jobs on a page of 2", page.jobs.len());
+        seen.extend(page.jobs.into_iter().map(|j| j.id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let live: Vec<String> = [7, 6, 5, 2, 1].iter().map(|&i| ids[i].clone()).collect();
+    assert_eq!(seen, live, "newest first, each live job once");
+}
+
+#[tokio::test]
 async fn a_running_job_is_canceled_cooperatively_and_its_progress_stops() {
     let server = RedisServer::start();
     let cfg = server.config();
