@@ -21,18 +21,20 @@ const MAX_BATCH: usize = 64;
 /// Script calls under way at once.
 const IN_FLIGHT: usize = 2;
 
-/// The end of one run, as written by the finish script.
+/// The end of one run, as written by the finish script. Cheap to clone: a
+/// slot resends it when a call fails.
+#[derive(Clone)]
 pub struct Ending {
     /// The job.
-    pub job: Claimed,
+    pub job: Arc<Claimed>,
     /// Finished, failed or canceled.
     pub status: Status,
     /// `result` or `error`.
     pub field: &'static str,
     /// Its JSON value.
-    pub value: String,
+    pub value: Arc<str>,
     /// Last progress and meta JSON ('' when never set).
-    pub report: (String, String),
+    pub report: Arc<(String, String)>,
     /// Whether to claim the slot's next job.
     pub claim: bool,
 }
@@ -151,7 +153,7 @@ impl Writer {
             inv.arg(&e.job.id)
                 .arg(e.status.as_str())
                 .arg(e.field)
-                .arg(&e.value)
+                .arg(&*e.value)
                 .arg(ttl.as_secs())
                 .arg(&e.report.0)
                 .arg(&e.report.1);

@@ -43,7 +43,7 @@ pub async fn run(shared: Arc<Shared>) {
             },
         };
         let (end, report) = execute(&shared, &job).await;
-        next = finish(&shared, &job, end, report).await;
+        next = finish(&shared, Arc::new(job), end, report).await;
     }
 }
 
@@ -108,7 +108,7 @@ async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String))
 
 /// Writes the end of a run and returns the next claimed job, if any. Retries
 /// while Redis is unreachable: a job's end is never dropped.
-async fn finish(shared: &Arc<Shared>, job: &Claimed, end: End, report: (String, String)) -> Option<Claimed> {
+async fn finish(shared: &Arc<Shared>, job: Arc<Claimed>, end: End, report: (String, String)) -> Option<Claimed> {
     let (status, field, value) = match end {
         End::Finished(v) => (Status::Finished, "result", v.to_string()),
         End::Failed(e) => (Status::Failed, "error", serde_json::to_string(&e).unwrap_or_default()),
@@ -122,17 +122,24 @@ async fn finish(shared: &Arc<Shared>, job: &Claimed, end: End, report: (String, 
             Released::CancelRequested => (Status::Canceled, "result", "null".to_owned()),
         },
     };
+    let mut ending = Ending {
+        job: job.clone(),
+        status,
+        field,
+        value: value.into(),
+        report: Arc::new(report),
+        claim: !shared.stopping.is_cancelled(),
+    };
     let mut backoff = Duration::from_millis(50);
-    let mut claim = !shared.stopping.is_cancelled();
     loop {
-        match finish_once(shared, job, status, field, &value, &report, claim).await {
+        match shared.finisher.end(ending.clone()).await {
             Ok((ended, next)) => {
                 if ended {
                     let counter = if status == Status::Failed { &shared.failed } else { &shared.processed };
                     counter.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(job_id = %job.id, status = %status, "job ended");
                     if status == Status::Failed {
-                        tracing::warn!(job_id = %job.id, task = %job.task, error = %value, "job failed");
+                        tracing::warn!(job_id = %job.id, task = %job.task, error = %ending.value, "job failed");
                     }
                 }
                 return next;
@@ -143,23 +150,10 @@ async fn finish(shared: &Arc<Shared>, job: &Claimed, end: End, report: (String, 
                 backoff = (backoff * 2).min(Duration::from_secs(2));
                 // The lost reply may have claimed a job; the heartbeat gives
                 // back any claimed job that no slot runs. Claim no more here.
-                claim = false;
+                ending.claim = false;
             }
         }
     }
-}
-
-async fn finish_once(
-    shared: &Arc<Shared>,
-    job: &Claimed,
-    status: Status,
-    field: &'static str,
-    value: &str,
-    report: &(String, String),
-    claim: bool,
-) -> redis::RedisResult<(bool, Option<Claimed>)> {
-    let ending = Ending { job: job.clone(), status, field, value: value.to_owned(), report: report.clone(), claim };
-    shared.finisher.end(ending).await
 }
 
 enum Released {
@@ -218,8 +212,15 @@ pub(crate) async fn give_back(shared: &Arc<Shared>, id: &str, queue: &str) {
             queue: queue.to_owned(),
             attempts: 0,
         };
-        let _ =
-            finish_once(shared, &job, Status::Canceled, "result", "null", &(String::new(), String::new()), false).await;
+        let ending = Ending {
+            job: Arc::new(job),
+            status: Status::Canceled,
+            field: "result",
+            value: "null".into(),
+            report: Default::default(),
+            claim: false,
+        };
+        let _ = shared.finisher.end(ending).await;
     }
 }
 
