@@ -150,6 +150,12 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
 ];
 
 impl Config {
+    /// How long a job that ended in `status` is kept: FAILURE_TTL for failed
+    /// jobs, RESULT_TTL for finished and canceled ones.
+    pub fn retention(&self, status: crate::job::Status) -> Duration {
+        if status == crate::job::Status::Failed { self.failure_ttl } else { self.result_ttl }
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())

@@ -573,13 +573,8 @@ impl Queue {
     }
 
     /// Retention of jobs that ended in `status`, in ms.
-    pub fn ttl_ms(&self, status: Status) -> i64 {
-        self.retention(status).as_millis() as i64
-    }
-
-    /// Retention of jobs that ended in `status`.
-    pub fn retention(&self, status: Status) -> std::time::Duration {
-        if status == Status::Failed { self.cfg.failure_ttl } else { self.cfg.result_ttl }
+    fn ttl_ms(&self, status: Status) -> i64 {
+        self.cfg.retention(status).as_millis() as i64
     }
 }
 

@@ -149,7 +149,7 @@ impl Writer {
             let job_key = self.keys.job(&e.job.id);
             let idem = if e.job.idempotency_key.is_empty() { job_key.clone() } else { e.job.idempotency_key.clone() };
             inv.key(job_key).key(self.keys.ended(&e.job.queue, e.status)).key(idem);
-            let ttl = if e.status == Status::Failed { self.cfg.failure_ttl } else { self.cfg.result_ttl };
+            let ttl = self.cfg.retention(e.status);
             inv.arg(&e.job.id)
                 .arg(e.status.as_str())
                 .arg(e.field)

@@ -63,13 +63,6 @@ pub struct Shared {
     pub failed: AtomicU64,
 }
 
-impl Shared {
-    /// Retention of a job that ended in `status`, in whole seconds.
-    pub fn ttl_secs(&self, status: Status) -> u64 {
-        if status == Status::Failed { self.cfg.failure_ttl.as_secs() } else { self.cfg.result_ttl.as_secs() }
-    }
-}
-
 /// A worker process's jobs engine.
 pub struct Worker {
     shared: Arc<Shared>,
@@ -379,7 +372,7 @@ async fn prune(s: &Shared) -> redis::RedisResult<()> {
     let mut p = redis::pipe();
     for q in &s.cfg.queues {
         for st in Status::ENDED {
-            let cutoff = now - (s.ttl_secs(st) as i64) * 1000;
+            let cutoff = now - s.cfg.retention(st).as_millis() as i64;
             p.zrembyscore(s.keys.ended(q, st), "-inf", format!("({cutoff}")).ignore();
         }
     }
