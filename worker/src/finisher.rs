@@ -29,9 +29,7 @@ pub struct Ending {
     pub job: Arc<Claimed>,
     /// Finished, failed or canceled.
     pub status: Status,
-    /// `result` or `error`.
-    pub field: &'static str,
-    /// Its JSON value.
+    /// The result's JSON, or the error's when the job failed.
     pub value: Arc<str>,
     /// Last progress and meta JSON ('' when never set).
     pub report: Arc<(String, String)>,
@@ -152,7 +150,7 @@ impl Writer {
             let ttl = self.cfg.retention(e.status);
             inv.arg(&e.job.id)
                 .arg(e.status.as_str())
-                .arg(e.field)
+                .arg(if e.status == Status::Failed { "error" } else { "result" })
                 .arg(&*e.value)
                 .arg(ttl.as_secs())
                 .arg(&e.report.0)

@@ -109,23 +109,22 @@ async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String))
 /// Writes the end of a run and returns the next claimed job, if any. Retries
 /// while Redis is unreachable: a job's end is never dropped.
 async fn finish(shared: &Arc<Shared>, job: Arc<Claimed>, end: End, report: (String, String)) -> Option<Claimed> {
-    let (status, field, value) = match end {
-        End::Finished(v) => (Status::Finished, "result", v.to_string()),
-        End::Failed(e) => (Status::Failed, "error", serde_json::to_string(&e).unwrap_or_default()),
-        End::Canceled => (Status::Canceled, "result", "null".to_owned()),
+    let (status, value) = match end {
+        End::Finished(v) => (Status::Finished, v.to_string()),
+        End::Failed(e) => (Status::Failed, serde_json::to_string(&e).unwrap_or_default()),
+        End::Canceled => (Status::Canceled, "null".to_owned()),
         End::Lost => {
             tracing::warn!(job_id = %job.id, "job was recovered by another worker; its end is not written here");
             return None;
         }
         End::Release => match release_id(shared, &job.id, &job.queue).await {
             Released::Requeued | Released::NotOurs => return None,
-            Released::CancelRequested => (Status::Canceled, "result", "null".to_owned()),
+            Released::CancelRequested => (Status::Canceled, "null".to_owned()),
         },
     };
     let mut ending = Ending {
         job: job.clone(),
         status,
-        field,
         value: value.into(),
         report: Arc::new(report),
         claim: !shared.stopping.is_cancelled(),
@@ -215,7 +214,6 @@ pub(crate) async fn give_back(shared: &Arc<Shared>, id: &str, queue: &str) {
         let ending = Ending {
             job: Arc::new(job),
             status: Status::Canceled,
-            field: "result",
             value: "null".into(),
             report: Default::default(),
             claim: false,
