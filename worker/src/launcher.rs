@@ -265,9 +265,12 @@ impl Heartbeat {
         }
         if metrics::enabled() && self.depth_published.is_none_or(|t| t.elapsed() >= metrics::INTERVAL) {
             self.depth_published = Some(std::time::Instant::now());
-            match queue_depths(&s).await {
+            match taskq::Queue::new(s.conn.clone(), s.cfg.clone()).counts().await {
                 // Straight to stdout: CloudWatch Logs reads EMF from the raw line.
-                Ok(depths) => metrics::emf_lines(&depths, now_ms()).iter().for_each(|l| println!("{l}")),
+                Ok(counts) => {
+                    let depths: Vec<(String, u64)> = counts.into_iter().map(|c| (c.name, c.count)).collect();
+                    metrics::emf_lines(&depths, now_ms()).iter().for_each(|l| println!("{l}"));
+                }
                 Err(e) => tracing::warn!(error = %e, "reading queue depth failed"),
             }
         }
@@ -348,22 +351,6 @@ async fn recover(s: &Shared, name: &str) -> redis::RedisResult<()> {
             return Ok(());
         }
     }
-}
-
-/// Jobs waiting in each queue (tombstones of canceled jobs left out).
-async fn queue_depths(s: &Shared) -> redis::RedisResult<Vec<(String, u64)>> {
-    let mut p = redis::pipe();
-    for q in &s.cfg.queues {
-        p.llen(s.keys.queue(q)).get(s.keys.tombstones(q));
-    }
-    let mut conn = s.conn.clone();
-    let raw: Vec<Option<i64>> = p.query_async(&mut conn).await?;
-    Ok(s.cfg
-        .queues
-        .iter()
-        .zip(raw.chunks(2))
-        .map(|(q, v)| (q.clone(), (v[0].unwrap_or(0) - v[1].unwrap_or(0)).max(0) as u64))
-        .collect())
 }
 
 /// Drops expired ids from the registries of ended jobs.
