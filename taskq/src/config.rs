@@ -82,6 +82,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Interval of worker heartbeats; a worker silent for three intervals is dead.
     pub worker_heartbeat: Duration,
+    /// File the worker rewrites on every heartbeat, for container health checks.
+    pub worker_health_file: Option<String>,
     /// Runs a job may start before a crash-recovered job fails as `abandoned`.
     pub max_attempts: u32,
     /// Largest accepted request body, in bytes.
@@ -113,6 +115,7 @@ impl Default for Config {
             worker_concurrency: 8,
             shutdown_grace: Duration::from_secs(30),
             worker_heartbeat: Duration::from_secs(5),
+            worker_health_file: None,
             max_attempts: 3,
             max_body: 1024 * 1024,
             api_token: None,
@@ -261,6 +264,7 @@ impl Config {
             )? as usize,
             shutdown_grace: secs("SHUTDOWN_GRACE", d.shutdown_grace)?,
             worker_heartbeat: secs("WORKER_HEARTBEAT", d.worker_heartbeat)?,
+            worker_health_file: get("WORKER_HEALTH_FILE"),
             max_attempts: int("MAX_ATTEMPTS", d.max_attempts.into(), 1, 1000, "a whole number from 1 to 1000")? as u32,
             max_body: int("MAX_BODY", d.max_body as u64, 64, 64 * 1024 * 1024, "a number of bytes from 64 to 67108864")?
                 as usize,

@@ -214,8 +214,8 @@ impl Heartbeat {
     async fn beat(&mut self) {
         let s = self.shared.clone();
         // Liveness for the container's health check: this loop still turns.
-        if let Some(path) = std::env::var_os("WORKER_HEALTH_FILE")
-            && let Err(e) = std::fs::write(&path, now_rfc3339())
+        if let Some(path) = &s.cfg.worker_health_file
+            && let Err(e) = std::fs::write(path, now_rfc3339())
         {
             tracing::warn!(error = %e, "cannot write WORKER_HEALTH_FILE");
         }
