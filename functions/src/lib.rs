@@ -10,7 +10,6 @@
 //! - [`input`]: reading JSON bodies, path and query parameters, headers;
 //! - [`auth`]: the bearer token check;
 //! - [`invoke`]: one request through auth, limits, the handler and the log line;
-//! - [`logging`]: the log set-up of every function;
 //! - [`views`]: the shapes of every body, from which the OpenAPI document is made;
 //! - [`handlers`]: one module per endpoint.
 //!
@@ -22,7 +21,6 @@ pub mod error;
 pub mod handlers;
 pub mod input;
 pub mod invoke;
-pub mod logging;
 pub mod openapi;
 pub mod routes;
 pub mod state;

@@ -38,7 +38,7 @@ impl State {
     /// Reads the environment and sets up logging: what every function's `main` does first.
     pub fn from_env() -> Result<State, ConfigError> {
         let cfg = Config::from_env()?;
-        crate::logging::init(cfg.log_format);
+        taskq::logging::init(cfg.log_format);
         Ok(State::new(cfg))
     }
 
