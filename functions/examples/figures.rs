@@ -277,35 +277,33 @@ async fn handler_latency(server: &testkit::RedisServer) -> Vec<(&'static str, Du
     let created = functions::invoke(state.clone(), &routes::ENQUEUE_TASK, enqueue(usize::MAX)).await.unwrap();
     let created: Value = serde_json::from_slice(created.body().as_ref()).unwrap();
     let get_path = format!("/tasks/{}", created["job_id"].as_str().unwrap());
-    let get = || lambda_http::request::from_str(&gateway_event("GET", &get_path, None).to_string()).unwrap();
+    let get = |_| lambda_http::request::from_str(&gateway_event("GET", &get_path, None).to_string()).unwrap();
+    vec![
+        timed(&state, "GET /tasks/{job_id}", &routes::GET_TASK, get).await,
+        timed(&state, "POST /tasks", &routes::ENQUEUE_TASK, enqueue).await,
+    ]
+}
 
-    let mut out = Vec::new();
+/// p50 and p99 of `route` answering the requests `request(i)` makes, after 200
+/// unmeasured ones.
+async fn timed(
+    state: &State,
+    name: &'static str,
+    route: &'static functions::Route,
+    request: impl Fn(usize) -> lambda_http::Request,
+) -> (&'static str, Duration, Duration) {
+    const WARM_UP: usize = 200;
     let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
-    for i in 0..LATENCY_SAMPLES + 200 {
-        let req = get();
+    for i in 0..LATENCY_SAMPLES + WARM_UP {
+        let req = request(i);
         let t = Instant::now();
-        let resp = functions::invoke(state.clone(), &routes::GET_TASK, req).await.unwrap();
+        let resp = functions::invoke(state.clone(), route, req).await.unwrap();
         let took = t.elapsed();
-        assert_eq!(resp.status(), 200);
-        if i >= 200 {
+        assert_eq!(resp.status(), 200, "{name}");
+        if i >= WARM_UP {
             samples.push(took);
         }
     }
     samples.sort();
-    out.push(("GET /tasks/{job_id}", percentile(&samples, 0.5), percentile(&samples, 0.99)));
-
-    samples.clear();
-    for i in 0..LATENCY_SAMPLES + 200 {
-        let req = enqueue(i);
-        let t = Instant::now();
-        let resp = functions::invoke(state.clone(), &routes::ENQUEUE_TASK, req).await.unwrap();
-        let took = t.elapsed();
-        assert_eq!(resp.status(), 200);
-        if i >= 200 {
-            samples.push(took);
-        }
-    }
-    samples.sort();
-    out.push(("POST /tasks", percentile(&samples, 0.5), percentile(&samples, 0.99)));
-    out
+    (name, percentile(&samples, 0.5), percentile(&samples, 0.99))
 }

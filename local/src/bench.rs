@@ -375,24 +375,7 @@ async fn drain_once(b: &Bench, concurrency: usize, jobs: usize) -> anyhow::Resul
     let pinger = Pinger::start(&b.cfg).await?;
 
     let finished_key = b.keys.ended("default", Status::Finished);
-    let failed_key = b.keys.ended("default", Status::Failed);
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let mut c = b.admin.clone();
-        let (finished, failed): (usize, usize) =
-            redis::pipe().zcard(&finished_key).zcard(&failed_key).query_async(&mut c).await?;
-        if failed > 0 {
-            bail!("{failed} no-op jobs failed during the drain; see the worker's log");
-        }
-        if finished >= jobs {
-            break;
-        }
-        worker.ensure_running()?;
-        if Instant::now() > deadline {
-            bail!("drain at concurrency {concurrency}: only {finished} of {jobs} jobs ended within {PATIENCE:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    await_drained(b, &mut worker, jobs, &format!("drain at concurrency {concurrency}")).await?;
     let worker_cpu = worker.cpu_seconds().unwrap_or(0.0);
     let redis_cpu = redis_stats::cpu_seconds(&b.admin).await? - redis_cpu_before;
     let commands = redis_stats::command_stats(&b.admin).await?;
@@ -416,6 +399,30 @@ async fn drain_once(b: &Bench, concurrency: usize, jobs: usize) -> anyhow::Resul
         ping_ms: ping,
         commands,
     })
+}
+
+/// Waits until `jobs` no-op jobs of `default` have finished, polling every
+/// 10 ms; fails when one fails, the worker exits, or PATIENCE runs out.
+async fn await_drained(b: &Bench, worker: &mut WorkerProcess, jobs: usize, what: &str) -> anyhow::Result<()> {
+    let finished_key = b.keys.ended("default", Status::Finished);
+    let failed_key = b.keys.ended("default", Status::Failed);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let mut c = b.admin.clone();
+        let (finished, failed): (usize, usize) =
+            redis::pipe().zcard(&finished_key).zcard(&failed_key).query_async(&mut c).await?;
+        if failed > 0 {
+            bail!("{what}: {failed} no-op jobs failed; see the worker's log");
+        }
+        if finished >= jobs {
+            return Ok(());
+        }
+        worker.ensure_running()?;
+        if Instant::now() > deadline {
+            bail!("{what}: only {finished} of {jobs} jobs ended within {PATIENCE:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// Earliest `started_at` and latest `ended_at` of the jobs in `registry`,
@@ -517,20 +524,7 @@ async fn profile_phase(b: &Bench, jobs: usize) -> anyhow::Result<Profile> {
     let result = async {
         enqueue_all(&q, CLIENTS, Arc::new(no_op_jobs(jobs))).await?;
         let mut worker = WorkerProcess::spawn(&b.worker_bin, &b.cfg.redis_url, PROFILE_CONCURRENCY)?;
-        let finished_key = b.keys.ended("default", Status::Finished);
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let mut c = b.admin.clone();
-            let done: usize = redis::cmd("ZCARD").arg(&finished_key).query_async(&mut c).await?;
-            if done >= jobs {
-                break;
-            }
-            worker.ensure_running()?;
-            if Instant::now() > deadline {
-                bail!("profile drain: only {done} of {jobs} jobs ended within {PATIENCE:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        await_drained(b, &mut worker, jobs, "profile drain").await?;
         cancel_samples(&q, PROFILE_CANCELS, "profile-cancel", CANCEL_AFTER).await?;
         worker.stop().await?;
         redis_stats::slowlog_profile(&b.admin, &ours, jobs).await

@@ -121,7 +121,6 @@ pub struct SlowlogSettings {
 /// Makes the slow log record every command (threshold 0), keeping up to
 /// `max_len` entries; returns the settings it replaced.
 pub async fn slowlog_everything(conn: &Connection, max_len: usize) -> anyhow::Result<SlowlogSettings> {
-    let mut c = conn.clone();
     let get = |name: &'static str| {
         let mut c = conn.clone();
         async move {
@@ -131,46 +130,35 @@ pub async fn slowlog_everything(conn: &Connection, max_len: usize) -> anyhow::Re
     };
     let old =
         SlowlogSettings { threshold: get("slowlog-log-slower-than").await?, max_len: get("slowlog-max-len").await? };
-    redis::pipe()
-        .cmd("CONFIG")
-        .arg("SET")
-        .arg("slowlog-max-len")
-        .arg(max_len)
-        .ignore()
-        .cmd("CONFIG")
-        .arg("SET")
-        .arg("slowlog-log-slower-than")
-        .arg(0)
-        .ignore()
-        .cmd("SLOWLOG")
-        .arg("RESET")
-        .ignore()
-        .query_async::<()>(&mut c)
-        .await
-        .context("configuring SLOWLOG")?;
+    let everything = SlowlogSettings { threshold: "0".into(), max_len: max_len.to_string() };
+    slowlog_set(conn, &everything).await.context("configuring SLOWLOG")?;
     Ok(old)
 }
 
 /// Puts back the slow-log settings found before profiling.
 pub async fn slowlog_restore(conn: &Connection, old: SlowlogSettings) -> anyhow::Result<()> {
+    slowlog_set(conn, &old).await.context("restoring SLOWLOG settings")
+}
+
+/// Applies `settings` and empties the slow log.
+async fn slowlog_set(conn: &Connection, settings: &SlowlogSettings) -> redis::RedisResult<()> {
     let mut c = conn.clone();
     redis::pipe()
         .cmd("CONFIG")
         .arg("SET")
-        .arg("slowlog-log-slower-than")
-        .arg(&old.threshold)
+        .arg("slowlog-max-len")
+        .arg(&settings.max_len)
         .ignore()
         .cmd("CONFIG")
         .arg("SET")
-        .arg("slowlog-max-len")
-        .arg(&old.max_len)
+        .arg("slowlog-log-slower-than")
+        .arg(&settings.threshold)
         .ignore()
         .cmd("SLOWLOG")
         .arg("RESET")
         .ignore()
-        .query_async::<()>(&mut c)
+        .query_async(&mut c)
         .await
-        .context("restoring SLOWLOG settings")
 }
 
 /// Origin of the commands that scripts ran.

@@ -44,9 +44,14 @@ impl Summary {
 
 /// The median of `values` (the upper one of an even count), 0 when empty.
 pub fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(0.0)
+    median_by(values, |v| *v).copied().unwrap_or(0.0)
+}
+
+/// The item whose `key` is the median (the upper one of an even count).
+fn median_by<T>(items: &[T], key: impl Fn(&T) -> f64) -> Option<&T> {
+    let mut sorted: Vec<&T> = items.iter().collect();
+    sorted.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    sorted.get(sorted.len() / 2).copied()
 }
 
 /// Where the figures were measured.
@@ -99,9 +104,7 @@ pub struct RateFigure {
 impl RateFigure {
     /// The run whose rate is the median (the figures printed as text).
     pub fn median_run(&self) -> Option<&RateRun> {
-        let mut runs: Vec<&RateRun> = self.runs.iter().collect();
-        runs.sort_by(|a, b| a.per_s.total_cmp(&b.per_s));
-        runs.get(runs.len() / 2).copied()
+        median_by(&self.runs, |r| r.per_s)
     }
 }
 
@@ -164,9 +167,7 @@ pub struct DrainFigure {
 impl DrainFigure {
     /// The run whose rate is the median (the figures printed as text).
     pub fn median_run(&self) -> Option<&DrainRun> {
-        let mut runs: Vec<&DrainRun> = self.runs.iter().collect();
-        runs.sort_by(|a, b| a.jobs_per_s.total_cmp(&b.jobs_per_s));
-        runs.get(runs.len() / 2).copied()
+        median_by(&self.runs, |r| r.jobs_per_s)
     }
 }
 
