@@ -72,7 +72,9 @@ async function screenshot(page, name) {
   step(`screenshot ${file}`);
 }
 
-async function launch() {
+/** Runs `fn` with a fresh page of a new browser; fails on any error in the
+ * page, and leaves a FAILED screenshot when something goes wrong. */
+async function withPage(fn) {
   const browser = await chromium.launch({
     executablePath: need("CHROMIUM"),
     headless: true,
@@ -86,7 +88,17 @@ async function launch() {
   page.setDefaultTimeout(WAIT);
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  return { browser, context, page, errors };
+  try {
+    await fn(page);
+    if (errors.length) throw new Error(`errors in the page: ${errors.join("; ")}`);
+  } catch (e) {
+    await screenshot(page, "FAILED").catch(() => {});
+    if (errors.length) console.error(`errors in the page: ${errors.join("; ")}`);
+    throw e;
+  } finally {
+    await context.close();
+    await browser.close();
+  }
 }
 
 // ------------------------------------------------------------------ jobs
@@ -107,8 +119,7 @@ async function jobsScenario() {
   const waiting = [];
   for (const n of [1, 2, 3]) waiting.push(await enqueue({ task_name: "long_task", duration: 120, payload: { n } }));
 
-  const { browser, context, page, errors } = await launch();
-  try {
+  await withPage(async (page) => {
     step("overview: queues with counts, the chart, the worker");
     await page.goto(`${base}/dashboard`);
     await page.getByRole("link", { name: "3 queued in default" }).waitFor();
@@ -277,15 +288,7 @@ async function jobsScenario() {
     await page.getByRole("heading", { name: "Timeline" }).waitFor();
     await screenshot(page, "job-phone");
 
-    if (errors.length) throw new Error(`errors in the page: ${errors.join("; ")}`);
-  } catch (e) {
-    await screenshot(page, "FAILED").catch(() => {});
-    if (errors.length) console.error(`errors in the page: ${errors.join("; ")}`);
-    throw e;
-  } finally {
-    await context.close();
-    await browser.close();
-  }
+  });
 }
 
 // ------------------------------------------------------------------ token
@@ -296,8 +299,7 @@ async function tokenScenario() {
   if (unauth.status !== 401) throw new Error(`GET /queues without a token: ${unauth.status}, want 401`);
   const id = await enqueue({ task_name: "long_task", duration: 120, payload: { role: "token" } }, token);
 
-  const { browser, context, page, errors } = await launch();
-  try {
+  await withPage(async (page) => {
     step("the page asks for the token");
     await page.goto(`${base}/dashboard`);
     const dialog = page.getByRole("dialog", { name: "API token needed" });
@@ -334,15 +336,7 @@ async function tokenScenario() {
     await until("the API shows it canceled", async () => (await job(id, token)).status === "canceled");
     await page.locator(".actions", { hasText: "Canceled" }).waitFor();
 
-    if (errors.length) throw new Error(`errors in the page: ${errors.join("; ")}`);
-  } catch (e) {
-    await screenshot(page, "FAILED").catch(() => {});
-    if (errors.length) console.error(`errors in the page: ${errors.join("; ")}`);
-    throw e;
-  } finally {
-    await context.close();
-    await browser.close();
-  }
+  });
 }
 
 mkdirSync(artifacts, { recursive: true });
