@@ -149,7 +149,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("MAX_BODY", "1048576", "largest request body in bytes"),
     ("API_TOKEN", "", "bearer token required by every route but /health"),
     ("LOG_FORMAT", "text", "json or text"),
-    ("RUST_LOG", "info", "log filter, e.g. info,taskq=debug"),
+    ("RUST_LOG", "info", "log levels, overall and per target, e.g. warn,taskq=debug"),
 ];
 
 impl Config {
