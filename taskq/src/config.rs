@@ -24,7 +24,7 @@ pub struct ConfigError {
 pub enum ClusterMode {
     /// Ask the server (`INFO cluster`) at connect time.
     Auto,
-    /// Always use the cluster client.
+    /// Always talk to Redis as a cluster.
     Yes,
     /// Always use a single-node connection.
     No,

@@ -8,10 +8,9 @@ use std::sync::Once;
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::cluster::ClusterClientBuilder;
-use redis::cluster_async::ClusterConnection;
 use redis::{Client, Cmd, IntoConnectionInfo, Pipeline, RedisFuture, RedisResult, TlsCertificates, Value};
 
+use crate::cluster::SlotConnection;
 use crate::config::{ClusterMode, Config};
 use crate::iam::IamAuth;
 
@@ -20,8 +19,8 @@ use crate::iam::IamAuth;
 pub enum Connection {
     /// One node (or a cluster's single endpoint that is not in cluster mode).
     Single(ConnectionManager),
-    /// A Redis Cluster; keys are routed by slot.
-    Cluster(ClusterConnection),
+    /// A Redis Cluster, through the primary that owns taskq's slot.
+    Cluster(SlotConnection),
 }
 
 impl ConnectionLike for Connection {
@@ -58,8 +57,8 @@ impl ConnectionLike for Connection {
 pub struct Redis {
     client: Client,
     cluster: bool,
-    url: String,
-    certs: Option<TlsCertificates>,
+    /// A key in taskq's slot (KEY_PREFIX): which cluster node to talk to.
+    slot_key: String,
     timeout: Duration,
     /// IAM authentication to ElastiCache, when configured: every connection
     /// authenticates with a fresh token and renews it while open.
@@ -94,21 +93,16 @@ impl Redis {
             ClusterMode::Yes => true,
             ClusterMode::No => false,
             ClusterMode::Auto => {
-                let mut conf = redis::AsyncConnectionConfig::new()
-                    .set_connection_timeout(Some(cfg.redis_timeout))
-                    .set_response_timeout(Some(cfg.redis_timeout));
-                if let Some(iam) = &iam {
-                    conf = conf.set_credentials_provider(iam.clone());
-                }
+                let conf = probe_config(cfg.redis_timeout, iam.as_ref());
                 let mut probe = client.get_multiplexed_async_connection_with_config(&conf).await?;
                 let info: String = redis::cmd("INFO").arg("cluster").query_async(&mut probe).await?;
                 info.lines().any(|l| l.trim() == "cluster_enabled:1")
             }
         };
-        Ok(Redis { client, cluster, url: cfg.redis_url.clone(), certs, timeout: cfg.redis_timeout, iam })
+        Ok(Redis { client, cluster, slot_key: cfg.key_prefix.clone(), timeout: cfg.redis_timeout, iam })
     }
 
-    /// Whether commands go through the cluster client.
+    /// Whether Redis is a cluster (commands go to the primary of taskq's slot).
     pub fn is_cluster(&self) -> bool {
         self.cluster
     }
@@ -122,26 +116,11 @@ impl Redis {
     /// for blocking commands).
     pub async fn connect_with_timeout(&self, response_timeout: Duration) -> RedisResult<Connection> {
         if self.cluster {
-            let mut b = ClusterClientBuilder::new([self.url.as_str()])
-                .connection_timeout(self.timeout)
-                .response_timeout(response_timeout)
-                .retries(2);
-            if let Some(certs) = &self.certs {
-                b = b.certs(certs.clone());
-            }
-            if let Some(iam) = &self.iam {
-                b = b.set_credentials_provider(iam.clone());
-            }
-            Ok(Connection::Cluster(b.build()?.get_async_connection().await?))
+            let seed = self.client.get_connection_info().clone();
+            let conn = SlotConnection::connect(seed, self.iam.clone(), &self.slot_key, self.timeout, response_timeout);
+            Ok(Connection::Cluster(conn.await?))
         } else {
-            let mut conf = ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(self.timeout))
-                .set_response_timeout(Some(response_timeout))
-                .set_number_of_retries(1)
-                .set_max_delay(Duration::from_secs(1));
-            if let Some(iam) = &self.iam {
-                conf = conf.set_credentials_provider(iam.clone());
-            }
+            let conf = manager_config(self.timeout, response_timeout, self.iam.as_ref());
             Ok(Connection::Single(ConnectionManager::new_with_config(self.client.clone(), conf).await?))
         }
     }
@@ -167,5 +146,33 @@ impl Redis {
         tokio::time::timeout(self.timeout, open)
             .await
             .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "timed out opening a pub/sub connection")))?
+    }
+}
+
+/// A self-healing command connection's settings: it reconnects by itself,
+/// and every call fails after `response_timeout`.
+pub(crate) fn manager_config(
+    connect_timeout: Duration,
+    response_timeout: Duration,
+    iam: Option<&IamAuth>,
+) -> ConnectionManagerConfig {
+    let conf = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(connect_timeout))
+        .set_response_timeout(Some(response_timeout))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_secs(1));
+    match iam {
+        Some(iam) => conf.set_credentials_provider(iam.clone()),
+        None => conf,
+    }
+}
+
+/// A one-off connection's settings (questions asked at connect time).
+pub(crate) fn probe_config(timeout: Duration, iam: Option<&IamAuth>) -> redis::AsyncConnectionConfig {
+    let conf =
+        redis::AsyncConnectionConfig::new().set_connection_timeout(Some(timeout)).set_response_timeout(Some(timeout));
+    match iam {
+        Some(iam) => conf.set_credentials_provider(iam.clone()),
+        None => conf,
     }
 }

@@ -6,6 +6,7 @@
 //! It knows nothing of HTTP or Lambda.
 
 pub mod catalogue;
+pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod iam;

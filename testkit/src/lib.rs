@@ -22,6 +22,9 @@ pub enum Mode {
     Aof,
     /// A one-node cluster owning every slot.
     Cluster,
+    /// A cluster node owning no slot yet, to join to a [`Mode::Cluster`]
+    /// server ([`RedisServer::join`]).
+    ClusterNode,
     /// TLS only, with a CA made for the test.
     Tls,
 }
@@ -87,7 +90,7 @@ impl RedisServer {
             Mode::Aof => args.extend(["--appendonly", "yes", "--appendfsync", "always"].map(String::from)),
             _ => args.extend(["--appendonly", "no"].map(String::from)),
         }
-        if self.mode == Mode::Cluster {
+        if matches!(self.mode, Mode::Cluster | Mode::ClusterNode) {
             args.extend([
                 "--cluster-enabled".into(),
                 "yes".into(),
@@ -172,6 +175,23 @@ impl RedisServer {
         }
         let out = cmd.args(args).stderr(Stdio::null()).output().expect("redis-cli must be installed");
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Joins this cluster node to `other`'s cluster and waits until both
+    /// see each other and the cluster is up for both.
+    pub fn join(&self, other: &RedisServer) {
+        assert!(self.cli(&["cluster", "meet", "127.0.0.1", &other.port.to_string()]).contains("OK"));
+        wait_until("the nodes meet", Duration::from_secs(20), || {
+            [self, other].iter().all(|s| {
+                let nodes = s.cli(&["cluster", "nodes"]);
+                nodes.lines().count() == 2 && !nodes.contains("handshake")
+            }) && self.cli(&["cluster", "info"]).contains("cluster_state:ok")
+        });
+    }
+
+    /// Its cluster node id.
+    pub fn node_id(&self) -> String {
+        self.cli(&["cluster", "myid"]).trim().to_owned()
     }
 
     /// Kills it (SIGKILL): clients see a dead server.

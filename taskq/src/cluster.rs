@@ -1,0 +1,336 @@
+//! Redis Cluster through the one node that owns taskq's slot.
+//!
+//! Every key taskq uses carries one hash tag (KEY_PREFIX), so one primary
+//! serves all of them. Instead of a general cluster client (a map of 16,384
+//! slots, a connection per node, fan-out and its own retry machinery), a
+//! [`SlotConnection`] asks a node which primary owns the slot (`CLUSTER
+//! KEYSLOT`, `CLUSTER SLOTS`) and talks to that primary alone.
+//!
+//! When the slot moves (resharding: `MOVED`) or its node is no longer a
+//! primary (failover: `READONLY`), the server did not run the command: the
+//! connection looks the owner up again and sends the command once more. When
+//! the connection itself fails (a dead node, a timeout), the error goes back
+//! to the caller as any Redis error does, and the next command looks the
+//! owner up first. Lookups ask the configured node first, then every node the
+//! last `CLUSTER SLOTS` named.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::{
+    Client, Cmd, ConnectionAddr, ConnectionInfo, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult,
+    ServerErrorKind, Value,
+};
+
+use crate::connection::{manager_config, probe_config};
+use crate::iam::IamAuth;
+
+/// A cloneable connection to the primary that owns taskq's slot; clones
+/// share the connection and the lookups.
+#[derive(Clone)]
+pub struct SlotConnection {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// The configured node (REDIS_URL): TLS, credentials, database.
+    seed: ConnectionInfo,
+    iam: Option<IamAuth>,
+    connect_timeout: Duration,
+    response_timeout: Duration,
+    /// A key in taskq's slot.
+    key: String,
+    /// The connection to the owner, with the number of the lookup that made
+    /// it; `None` after a failure, until the next command looks again.
+    owner: Mutex<Option<(u64, ConnectionManager)>>,
+    /// Every node the last `CLUSTER SLOTS` named: where to look when the
+    /// configured node does not answer.
+    nodes: Mutex<Vec<(String, u16)>>,
+    /// Held while looking the owner up, so concurrent commands wait for one
+    /// lookup instead of each making their own.
+    lookup: tokio::sync::Mutex<u64>,
+}
+
+impl SlotConnection {
+    /// Looks the owner of `key`'s slot up from `seed` and connects to it.
+    pub async fn connect(
+        seed: ConnectionInfo,
+        iam: Option<IamAuth>,
+        key: &str,
+        connect_timeout: Duration,
+        response_timeout: Duration,
+    ) -> RedisResult<SlotConnection> {
+        let conn = SlotConnection {
+            shared: Arc::new(Shared {
+                seed,
+                iam,
+                connect_timeout,
+                response_timeout,
+                key: key.to_owned(),
+                owner: Mutex::new(None),
+                nodes: Mutex::new(Vec::new()),
+                lookup: tokio::sync::Mutex::new(0),
+            }),
+        };
+        conn.owner().await?;
+        Ok(conn)
+    }
+
+    /// The connection to the owner, looking it up if there is none.
+    async fn owner(&self) -> RedisResult<(u64, ConnectionManager)> {
+        if let Some(owner) = self.current() {
+            return Ok(owner);
+        }
+        let mut lookups = self.shared.lookup.lock().await;
+        // Another command may have looked while this one waited.
+        if let Some(owner) = self.current() {
+            return Ok(owner);
+        }
+        let manager = self.look_up().await?;
+        *lookups += 1;
+        *self.shared.owner.lock().expect("owner lock") = Some((*lookups, manager.clone()));
+        Ok((*lookups, manager))
+    }
+
+    fn current(&self) -> Option<(u64, ConnectionManager)> {
+        self.shared.owner.lock().expect("owner lock").clone()
+    }
+
+    /// Drops the connection made by lookup `generation` (not a newer one).
+    fn forget(&self, generation: u64) {
+        let mut owner = self.shared.owner.lock().expect("owner lock");
+        if owner.as_ref().is_some_and(|(g, _)| *g == generation) {
+            *owner = None;
+        }
+    }
+
+    /// Asks the configured node, then each known node, which primary owns
+    /// the slot, and connects to it.
+    async fn look_up(&self) -> RedisResult<ConnectionManager> {
+        let s = &self.shared;
+        let known = s.nodes.lock().expect("nodes lock").clone();
+        let mut candidates = vec![s.seed.clone()];
+        candidates.extend(known.into_iter().map(|(host, port)| at(&s.seed, host, port)));
+        let mut last_error = None;
+        for node in candidates {
+            match self.ask(node).await {
+                Ok((owner, nodes)) => {
+                    *s.nodes.lock().expect("nodes lock") = nodes;
+                    let conf = manager_config(s.connect_timeout, s.response_timeout, s.iam.as_ref());
+                    return ConnectionManager::new_with_config(Client::open(owner)?, conf).await;
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.expect("the configured node is always asked"))
+    }
+
+    /// One node's answer: the owner of the slot, and every node it knows.
+    async fn ask(&self, node: ConnectionInfo) -> RedisResult<(ConnectionInfo, Vec<(String, u16)>)> {
+        let s = &self.shared;
+        let asked_host = host(&node).to_owned();
+        let conf = probe_config(s.connect_timeout, s.iam.as_ref());
+        let mut c = Client::open(node)?.get_multiplexed_async_connection_with_config(&conf).await?;
+        let (slot, slots): (i64, Value) = redis::pipe()
+            .cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(&s.key)
+            .cmd("CLUSTER")
+            .arg("SLOTS")
+            .query_async(&mut c)
+            .await?;
+        let ranges = parse_slots(&slots, &asked_host)?;
+        let owner =
+            ranges.iter().find(|r| (r.start..=r.end).contains(&slot)).map(|r| r.nodes[0].clone()).ok_or_else(|| {
+                RedisError::from((ErrorKind::Server(ServerErrorKind::ClusterDown), "no node owns the slot"))
+            })?;
+        let mut nodes: Vec<(String, u16)> = ranges.into_iter().flat_map(|r| r.nodes).collect();
+        nodes.sort();
+        nodes.dedup();
+        Ok((at(&s.seed, owner.0, owner.1), nodes))
+    }
+
+    /// Acts on a command's outcome on the connection of lookup
+    /// `generation`; true if the command is to be sent again.
+    fn after(&self, generation: u64, failure: Failure) -> bool {
+        if failure != Failure::None {
+            self.forget(generation);
+        }
+        failure == Failure::Redirected
+    }
+}
+
+// After MOVED or READONLY the server did not run the command: it is sent
+// once more, to the owner looked up again.
+impl ConnectionLike for SlotConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        Box::pin(async move {
+            let (generation, mut conn) = self.owner().await?;
+            let result = conn.req_packed_command(cmd).await;
+            let failure = match &result {
+                Ok(value) => value_failure(value),
+                Err(e) => classify(e),
+            };
+            if self.after(generation, failure) {
+                return self.owner().await?.1.req_packed_command(cmd).await;
+            }
+            result
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        Box::pin(async move {
+            let (generation, mut conn) = self.owner().await?;
+            let result = conn.req_packed_commands(pipeline, offset, count).await;
+            let failure = match &result {
+                Ok(values) => values.iter().map(value_failure).max().unwrap_or(Failure::None),
+                Err(e) => classify(e),
+            };
+            if self.after(generation, failure) {
+                return self.owner().await?.1.req_packed_commands(pipeline, offset, count).await;
+            }
+            result
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        0
+    }
+}
+
+/// What a command's outcome says about the connection.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Failure {
+    None,
+    /// The connection failed: look the owner up before the next command.
+    Connection,
+    /// The node does not serve the slot (any more): look up and resend.
+    Redirected,
+}
+
+fn classify(e: &RedisError) -> Failure {
+    match e.kind() {
+        ErrorKind::Server(kind) => classify_kind(Some(kind)),
+        _ if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() => {
+            Failure::Connection
+        }
+        _ => Failure::None,
+    }
+}
+
+/// The server's error answers (MOVED among them) arrive as values, not as
+/// errors of the call.
+fn value_failure(value: &Value) -> Failure {
+    match value {
+        Value::ServerError(e) => classify_kind(e.kind()),
+        _ => Failure::None,
+    }
+}
+
+fn classify_kind(kind: Option<ServerErrorKind>) -> Failure {
+    match kind {
+        Some(ServerErrorKind::Moved | ServerErrorKind::ReadOnly) => Failure::Redirected,
+        Some(ServerErrorKind::ClusterDown | ServerErrorKind::MasterDown | ServerErrorKind::Ask) => Failure::Connection,
+        _ => Failure::None,
+    }
+}
+
+/// A slot range of `CLUSTER SLOTS`: its primary first, then its replicas.
+struct Range {
+    start: i64,
+    end: i64,
+    nodes: Vec<(String, u16)>,
+}
+
+/// Parses `CLUSTER SLOTS`. A node whose address is empty or `?` is the one
+/// that answered (`asked_host`).
+fn parse_slots(value: &Value, asked_host: &str) -> RedisResult<Vec<Range>> {
+    let bad = || RedisError::from((ErrorKind::Parse, "unexpected CLUSTER SLOTS answer"));
+    let Value::Array(ranges) = value else { return Err(bad()) };
+    ranges
+        .iter()
+        .map(|range| {
+            let Value::Array(items) = range else { return Err(bad()) };
+            let (Some(Value::Int(start)), Some(Value::Int(end))) = (items.first(), items.get(1)) else {
+                return Err(bad());
+            };
+            let nodes = items[2..]
+                .iter()
+                .map(|node| {
+                    let Value::Array(fields) = node else { return Err(bad()) };
+                    let host = match fields.first() {
+                        Some(Value::BulkString(b)) => String::from_utf8_lossy(b).into_owned(),
+                        Some(Value::SimpleString(s)) => s.clone(),
+                        _ => return Err(bad()),
+                    };
+                    let Some(Value::Int(port)) = fields.get(1) else { return Err(bad()) };
+                    let host = if host.is_empty() || host == "?" { asked_host.to_owned() } else { host };
+                    Ok((host, u16::try_from(*port).map_err(|_| bad())?))
+                })
+                .collect::<RedisResult<Vec<_>>>()?;
+            if nodes.is_empty() {
+                return Err(bad());
+            }
+            Ok(Range { start: *start, end: *end, nodes })
+        })
+        .collect()
+}
+
+fn host(info: &ConnectionInfo) -> &str {
+    match info.addr() {
+        ConnectionAddr::Tcp(host, _) | ConnectionAddr::TcpTls { host, .. } => host,
+        _ => "",
+    }
+}
+
+/// `seed`'s settings (TLS, credentials, database) for the node at `host:port`.
+fn at(seed: &ConnectionInfo, host: String, port: u16) -> ConnectionInfo {
+    let addr = match seed.addr() {
+        ConnectionAddr::TcpTls { insecure, tls_params, .. } => {
+            ConnectionAddr::TcpTls { host, port, insecure: *insecure, tls_params: tls_params.clone() }
+        }
+        _ => ConnectionAddr::Tcp(host, port),
+    };
+    seed.clone().set_addr(addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(host: &str, port: i64) -> Value {
+        Value::Array(vec![Value::BulkString(host.into()), Value::Int(port), Value::BulkString(b"id".to_vec())])
+    }
+
+    #[test]
+    fn slots_name_primaries_first_and_fill_in_unknown_hosts() {
+        let answer = Value::Array(vec![
+            Value::Array(vec![Value::Int(0), Value::Int(8191), node("10.0.0.1", 7000), node("10.0.0.2", 7001)]),
+            Value::Array(vec![Value::Int(8192), Value::Int(16383), node("", 7002)]),
+        ]);
+        let ranges = parse_slots(&answer, "seed.example").unwrap();
+        assert_eq!(ranges.len(), 2);
+        assert_eq!(ranges[0].nodes, vec![("10.0.0.1".into(), 7000), ("10.0.0.2".into(), 7001)]);
+        assert_eq!((ranges[1].start, ranges[1].end), (8192, 16383));
+        assert_eq!(ranges[1].nodes, vec![("seed.example".into(), 7002)]);
+        assert!(parse_slots(&Value::Int(1), "x").is_err());
+        assert!(parse_slots(&Value::Array(vec![Value::Array(vec![Value::Int(0), Value::Int(1)])]), "x").is_err());
+    }
+
+    #[test]
+    fn moved_and_readonly_resend_and_dropped_connections_look_again() {
+        let moved = RedisError::from((ErrorKind::Server(ServerErrorKind::Moved), "MOVED", "1 10.0.0.1:7000".into()));
+        assert!(classify(&moved) == Failure::Redirected);
+        let io = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(classify(&io) == Failure::Connection);
+        let script = RedisError::from((ErrorKind::Server(ServerErrorKind::ResponseError), "ERR", "x".into()));
+        assert!(classify(&script) == Failure::None);
+        assert!(value_failure(&Value::Okay) == Failure::None);
+    }
+}
