@@ -128,7 +128,7 @@ impl Default for Config {
 pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("REDIS_URL", "redis://127.0.0.1:6379/0", "redis:// or rediss:// URL, with user:password@ if needed"),
     ("REDIS_CLUSTER", "auto", "auto, yes or no"),
-    ("REDIS_TLS_CA_FILE", "", "PEM file of a private CA for rediss://"),
+    ("REDIS_TLS_CA_FILE", "", "PEM file of a private CA for rediss:// (default: the system's certificates)"),
     ("REDIS_TIMEOUT", "2", "seconds any Redis call may take"),
     ("REDIS_IAM_USER", "", "ElastiCache user id for IAM authentication (token as password)"),
     ("REDIS_IAM_CACHE", "", "ElastiCache cache name the IAM token is for"),
