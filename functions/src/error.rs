@@ -141,8 +141,18 @@ impl From<taskq::Error> for ApiError {
                 format!("unknown task {t:?}; expected one of: {}", task_names()),
             ),
             taskq::Error::InvalidArgs(a) => ApiError::invalid(&["body", &a.field], "value_error", a.message),
+            taskq::Error::CursorMismatch => ApiError::Validation(vec![cursor_error()]),
         }
     }
+}
+
+/// A `cursor` that is not the `next_cursor` of a page of the same list.
+pub fn cursor_error() -> FieldError {
+    FieldError::new(
+        &["query", "cursor"],
+        "value_error",
+        "Input should be a next_cursor from a previous page of this list",
+    )
 }
 
 /// The catalogue's task names, for messages.

@@ -281,6 +281,13 @@ async fn list_and_stats_parameters_are_checked() {
         ("/jobs?queue=default&limit=0", 422, json!(["query", "limit"])),
         ("/jobs?queue=default&limit=x", 422, json!(["query", "limit"])),
         ("/jobs?queue=default&cursor=abc", 422, json!(["query", "cursor"])),
+        ("/jobs?queue=default&cursor=12", 422, json!(["query", "cursor"])),
+        // A cursor of the queued list, given to the finished list.
+        (
+            "/jobs?queue=default&state=finished&cursor=q:8f14e45f-ceea-467f-a8f9-5e3b5f3e0c1a",
+            422,
+            json!(["query", "cursor"]),
+        ),
         ("/stats?minutes=0", 422, json!(["query", "minutes"])),
         ("/stats?minutes=99999", 422, json!(["query", "minutes"])),
     ];

@@ -21,4 +21,6 @@ pub use config::{Config, ConfigError};
 pub use connection::{Connection, Redis};
 pub use job::{Job, JobError, Progress, Status};
 pub use keys::Keys;
-pub use queue::{CancelOutcome, Enqueued, Error, JobPage, NewJob, Queue, QueueCounts, RequeueOutcome, WorkerInfo};
+pub use queue::{
+    CancelOutcome, Cursor, Enqueued, Error, JobPage, NewJob, Queue, QueueCounts, RequeueOutcome, WorkerInfo,
+};

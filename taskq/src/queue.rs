@@ -32,6 +32,9 @@ pub enum Error {
     /// The arguments do not fit the task.
     #[error("invalid arguments: {0}")]
     InvalidArgs(ArgsError),
+    /// A page cursor made for a list of another state.
+    #[error("the cursor is for a list of jobs in another state")]
+    CursorMismatch,
 }
 
 /// A job to enqueue.
@@ -140,6 +143,63 @@ pub struct JobPage {
     pub jobs: Vec<Job>,
     /// Cursor of the next page, if there is one.
     pub next_cursor: Option<String>,
+}
+
+/// Where a page of [`Queue::list`] starts: right after the last job the page
+/// before looked at, found again by what it is rather than by a count, so
+/// that jobs added or removed meanwhile neither repeat nor get skipped.
+/// Travels as text in `next_cursor` ([`Cursor::parse`], `to_string`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// Queued jobs: after this id in the queue (`q:<id>`). Once that id has
+    /// left the queue, every older one has too: the list is done.
+    Queued(String),
+    /// Running jobs, newest start first: after this start and id
+    /// (`r:<id>:<started_at>`).
+    Running { id: String, started_at: String },
+    /// Ended jobs, newest end first: at this end time (ms since the epoch),
+    /// past the first `skip` jobs that ended in that millisecond
+    /// (`e:<ms>:<skip>`).
+    Ended { at: i64, skip: usize },
+}
+
+impl Cursor {
+    /// Reads a cursor written by [`Cursor::to_string`]; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Cursor> {
+        let (kind, rest) = s.split_once(':')?;
+        match kind {
+            "q" => is_job_id(rest).then(|| Cursor::Queued(rest.to_owned())),
+            "r" => {
+                let (id, started_at) = rest.split_once(':')?;
+                let fits =
+                    is_job_id(id) && started_at.len() <= 40 && chrono::DateTime::parse_from_rfc3339(started_at).is_ok();
+                fits.then(|| Cursor::Running { id: id.to_owned(), started_at: started_at.to_owned() })
+            }
+            "e" => {
+                let (at, skip) = rest.split_once(':')?;
+                Some(Cursor::Ended { at: at.parse().ok().filter(|&t: &i64| t >= 0)?, skip: skip.parse().ok()? })
+            }
+            _ => None,
+        }
+    }
+
+    fn fits(&self, status: Status) -> bool {
+        match self {
+            Cursor::Queued(_) => status == Status::Queued,
+            Cursor::Running { .. } => matches!(status, Status::Started | Status::CancelRequested),
+            Cursor::Ended { .. } => status.is_ended(),
+        }
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cursor::Queued(id) => write!(f, "q:{id}"),
+            Cursor::Running { id, started_at } => write!(f, "r:{id}:{started_at}"),
+            Cursor::Ended { at, skip } => write!(f, "e:{at}:{skip}"),
+        }
+    }
 }
 
 /// A worker as it describes itself in its heartbeats.
@@ -427,68 +487,107 @@ impl Queue {
         &self,
         queue: &str,
         status: Status,
-        cursor: Option<&str>,
+        cursor: Option<&Cursor>,
         limit: usize,
     ) -> Result<JobPage, Error> {
         if !self.has_queue(queue) {
             return Err(Error::UnknownQueue(queue.to_owned()));
         }
+        if cursor.is_some_and(|c| !c.fits(status)) {
+            return Err(Error::CursorMismatch);
+        }
         let limit = limit.clamp(1, 500);
-        let offset: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
         let mut c = self.conn.clone();
-        let (jobs, more) = match status {
+        match status {
             Status::Queued => {
+                let key = self.keys.queue(queue);
+                let mut at = match cursor {
+                    Some(Cursor::Queued(after)) => {
+                        let found: Option<usize> = redis::cmd("LPOS").arg(&key).arg(after).query_async(&mut c).await?;
+                        match found {
+                            Some(i) => i + 1,
+                            None => return Ok(JobPage { jobs: Vec::new(), next_cursor: None }),
+                        }
+                    }
+                    _ => 0,
+                };
                 // Newest are pushed on the left. Tombstones (ids of canceled
                 // jobs) take places in the list: read on for the missing
                 // jobs, never more ids than the page still lacks, so that the
-                // cursor is exactly after the last id looked at.
+                // cursor is the last id looked at.
                 let mut jobs = Vec::new();
-                let mut at = offset;
+                let mut last = None;
                 let mut more = false;
                 while jobs.len() < limit {
                     let want = limit - jobs.len();
-                    let ids: Vec<String> = c.lrange(self.keys.queue(queue), at as isize, (at + want) as isize).await?;
+                    let ids: Vec<String> = c.lrange(&key, at as isize, (at + want) as isize).await?;
                     more = ids.len() > want;
                     let page: Vec<String> = ids.into_iter().take(want).collect();
                     at += page.len();
+                    last = page.last().cloned().or(last);
                     jobs.extend(self.get_many(&page).await?.into_iter().filter(|j| j.status == Status::Queued));
                     if !more {
                         break;
                     }
                 }
-                return Ok(JobPage { jobs, next_cursor: more.then(|| at.to_string()) });
+                let next_cursor = last.filter(|_| more).map(|id| Cursor::Queued(id).to_string());
+                Ok(JobPage { jobs, next_cursor })
             }
             Status::Started | Status::CancelRequested => {
+                let key = |j: &Job| (j.started_at.clone().unwrap_or_default(), j.id.clone());
                 let mut jobs: Vec<Job> = self
                     .get_many(&self.running_ids().await?)
                     .await?
                     .into_iter()
                     .filter(|j| j.queue == queue && j.status == status)
                     .collect();
-                jobs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
-                let more = jobs.len() > offset + limit;
-                (jobs.into_iter().skip(offset).take(limit).collect(), more)
+                if let Some(Cursor::Running { id, started_at }) = cursor {
+                    let after = (started_at.clone(), id.clone());
+                    jobs.retain(|j| key(j) < after);
+                }
+                jobs.sort_by_key(|j| std::cmp::Reverse(key(j)));
+                let more = jobs.len() > limit;
+                jobs.truncate(limit);
+                let next_cursor = jobs.last().filter(|_| more).map(|j| {
+                    let (started_at, id) = key(j);
+                    Cursor::Running { id, started_at }.to_string()
+                });
+                Ok(JobPage { jobs, next_cursor })
             }
             ended => {
-                let key = self.keys.ended(queue, ended);
+                let (max, skip) = match cursor {
+                    Some(&Cursor::Ended { at, skip }) => (at.to_string(), skip),
+                    _ => ("+inf".to_owned(), 0),
+                };
                 let min = now_ms() - self.ttl_ms(ended);
-                let ids: Vec<String> = redis::cmd("ZRANGE")
-                    .arg(&key)
-                    .arg("+inf")
+                let found: Vec<(String, f64)> = redis::cmd("ZRANGE")
+                    .arg(self.keys.ended(queue, ended))
+                    .arg(max)
                     .arg(min)
                     .arg("BYSCORE")
                     .arg("REV")
                     .arg("LIMIT")
-                    .arg(offset)
+                    .arg(skip)
                     .arg(limit + 1)
+                    .arg("WITHSCORES")
                     .query_async(&mut c)
                     .await?;
-                let more = ids.len() > limit;
-                let ids: Vec<String> = ids.into_iter().take(limit).collect();
-                (self.get_many(&ids).await?, more)
+                let more = found.len() > limit;
+                let page: Vec<(String, i64)> = found.into_iter().take(limit).map(|(id, at)| (id, at as i64)).collect();
+                let next_cursor = page.last().filter(|_| more).map(|&(_, at)| {
+                    // Past every job of this page that ended in the same
+                    // millisecond, and those the cursor itself skipped.
+                    let same = page.iter().filter(|(_, t)| *t == at).count();
+                    let before = match cursor {
+                        Some(&Cursor::Ended { at: was, skip }) if was == at => skip,
+                        _ => 0,
+                    };
+                    Cursor::Ended { at, skip: same + before }.to_string()
+                });
+                let ids: Vec<String> = page.into_iter().map(|(id, _)| id).collect();
+                Ok(JobPage { jobs: self.get_many(&ids).await?, next_cursor })
             }
-        };
-        Ok(JobPage { jobs, next_cursor: more.then(|| (offset + limit).to_string()) })
+        }
     }
 
     /// Live workers, as described by their heartbeats.
@@ -586,4 +685,28 @@ pub fn stats_minute(t: &chrono::DateTime<chrono::Utc>) -> String {
 /// Ids are UUIDs; anything else cannot name a job (and must not reach a key name).
 fn is_job_id(id: &str) -> bool {
     uuid::Uuid::parse_str(id).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_read_back_what_they_write_and_nothing_else() {
+        let id = "8f14e45f-ceea-467f-a8f9-5e3b5f3e0c1a".to_owned();
+        for c in [
+            Cursor::Queued(id.clone()),
+            Cursor::Running { id: id.clone(), started_at: "2026-11-29T17:00:00.123456Z".into() },
+            Cursor::Ended { at: 1_764_435_600_123, skip: 3 },
+        ] {
+            assert_eq!(Cursor::parse(&c.to_string()), Some(c));
+        }
+        for bad in
+            ["", "12", "q:", "q:not-a-uuid", "r:x:y", "e:1", "e:-5:0", "e:1:x", "x:1:2", &format!("r:{id}:yesterday")]
+        {
+            assert_eq!(Cursor::parse(bad), None, "{bad}");
+        }
+        assert!(Cursor::Queued(id.clone()).fits(Status::Queued) && !Cursor::Queued(id).fits(Status::Finished));
+        assert!(Cursor::Ended { at: 0, skip: 0 }.fits(Status::Canceled));
+    }
 }

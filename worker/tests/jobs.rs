@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::*;
 use redis::AsyncCommands;
 use serde_json::json;
-use taskq::{CancelOutcome, Enqueued, NewJob, RequeueOutcome, Status};
+use taskq::{CancelOutcome, Cursor, Enqueued, NewJob, Queue, RequeueOutcome, Status};
 use testkit::RedisServer;
 
 async fn redis_conn(server: &RedisServer) -> redis::aio::MultiplexedConnection {
@@ -184,19 +184,121 @@ async fn queued_pages_list_every_live_job_once_past_tombstones() {
     for i in [0, 3, 4, 8] {
         assert_eq!(q.cancel(&ids[i]).await.unwrap(), CancelOutcome::Canceled);
     }
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = q.list("default", Status::Queued, cursor.as_deref(), 2).await.unwrap();
-        assert!(page.jobs.len() <= 2, "{} jobs on a page of 2", page.jobs.len());
-        seen.extend(page.jobs.into_iter().map(|j| j.id));
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let pages = pages(&q, "default", Status::Queued, None, 2).await;
+    assert!(pages.iter().all(|p| p.len() <= 2), "pages of 2: {pages:?}");
+    let seen: Vec<String> = pages.concat();
     let live: Vec<String> = [7, 6, 5, 2, 1].iter().map(|&i| ids[i].clone()).collect();
     assert_eq!(seen, live, "newest first, each live job once");
+}
+
+/// Every page of a list, from the first, following `next_cursor`.
+async fn pages(q: &Queue, queue: &str, state: Status, from: Option<Cursor>, limit: usize) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut cursor = from;
+    loop {
+        let page = q.list(queue, state, cursor.as_ref(), limit).await.unwrap();
+        out.push(page.jobs.into_iter().map(|j| j.id).collect());
+        match page.next_cursor {
+            Some(c) => cursor = Some(Cursor::parse(&c).expect("a cursor of ours")),
+            None => return out,
+        }
+    }
+}
+
+#[tokio::test]
+async fn queued_pages_hold_their_place_while_jobs_come_and_go() {
+    let server = RedisServer::start();
+    let q = queue(&server.config()).await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(enqueue(&q, "long_task", json!({"duration": 1, "payload": i}), "default").await);
+    }
+    let first = q.list("default", Status::Queued, None, 2).await.unwrap();
+    assert_eq!(first.jobs.iter().map(|j| &j.id).collect::<Vec<_>>(), [&ids[5], &ids[4]]);
+    let cursor = Cursor::parse(&first.next_cursor.expect("more pages")).unwrap();
+    // Newer jobs arrive before the next page is read: it goes on where the first stopped.
+    for i in 6..9 {
+        enqueue(&q, "long_task", json!({"duration": 1, "payload": i}), "default").await;
+    }
+    let rest = pages(&q, "default", Status::Queued, Some(cursor.clone()), 2).await;
+    let older: Vec<Vec<String>> = vec![vec![ids[3].clone(), ids[2].clone()], vec![ids[1].clone(), ids[0].clone()]];
+    assert_eq!(rest, older);
+    // The job the cursor names left the queue, and every older one with it: nothing more.
+    q.purge("default").await.unwrap();
+    let after = q.list("default", Status::Queued, Some(&cursor), 2).await.unwrap();
+    assert!(after.jobs.is_empty() && after.next_cursor.is_none());
+    // A cursor of another list is refused.
+    let wrong = q.list("default", Status::Finished, Some(&cursor), 2).await;
+    assert!(matches!(wrong, Err(taskq::Error::CursorMismatch)), "{wrong:?}");
+}
+
+#[tokio::test]
+async fn ended_pages_hold_their_place_and_split_jobs_that_ended_in_one_millisecond() {
+    let server = RedisServer::start();
+    let cfg = server.config();
+    let q = queue(&cfg).await;
+    let w = InProcess::start(cfg).await;
+    let run = |n: usize| {
+        let q = q.clone();
+        async move {
+            let mut ids = Vec::new();
+            for i in 0..n {
+                let id = enqueue(&q, "long_task", json!({"duration": 0, "payload": i}), "default").await;
+                wait_status(&q, &id, Status::Finished).await;
+                ids.push(id);
+            }
+            ids
+        }
+    };
+    let ended = run(7).await;
+    // Five of them ended in the same millisecond, between the other two.
+    let mut c = redis_conn(&server).await;
+    let registry = q.keys().ended("default", Status::Finished);
+    let at: i64 = c.zscore(&registry, &ended[6]).await.unwrap();
+    let _: () = c.zadd(&registry, &ended[6], at + 1).await.unwrap();
+    for id in &ended[1..6] {
+        let _: () = c.zadd(&registry, id, at).await.unwrap();
+    }
+    let first = q.list("default", Status::Finished, None, 2).await.unwrap();
+    let cursor = Cursor::parse(&first.next_cursor.expect("more pages")).unwrap();
+    // Jobs that end before the next page is read do not push it along.
+    let newer = run(3).await;
+    let mut seen: Vec<String> = first.jobs.into_iter().map(|j| j.id).collect();
+    for page in pages(&q, "default", Status::Finished, Some(cursor), 2).await {
+        assert!(page.len() <= 2);
+        seen.extend(page);
+    }
+    assert_eq!(seen.len(), 7, "each job once: {seen:?}");
+    assert_eq!(seen[0], ended[6]);
+    assert_eq!(seen[6], ended[0]);
+    let mut tied = seen[1..6].to_vec();
+    tied.sort();
+    let mut want = ended[1..6].to_vec();
+    want.sort();
+    assert_eq!(tied, want);
+    assert!(newer.iter().all(|id| !seen.contains(id)));
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn running_pages_list_each_running_job_once_newest_start_first() {
+    let server = RedisServer::start();
+    let cfg = server.config();
+    let q = queue(&cfg).await;
+    let w = InProcess::start(cfg).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let id = enqueue(&q, "long_task", json!({"duration": 60, "payload": i}), "default").await;
+        wait_status(&q, &id, Status::Started).await;
+        ids.push(id);
+    }
+    let pages = pages(&q, "default", Status::Started, None, 2).await;
+    assert_eq!(pages, vec![vec![ids[2].clone(), ids[1].clone()], vec![ids[0].clone()]]);
+    for id in &ids {
+        q.cancel(id).await.unwrap();
+        wait_status(&q, id, Status::Canceled).await;
+    }
+    w.stop().await;
 }
 
 #[tokio::test]

@@ -2,10 +2,10 @@
 //! newest first, a page at a time.
 
 use lambda_http::http::StatusCode;
-use taskq::Status;
+use taskq::{Cursor, Status};
 
 use crate::Reply;
-use crate::error::{ApiError, ErrorBody, FieldError, ValidationBody, json};
+use crate::error::{ApiError, ErrorBody, FieldError, ValidationBody, cursor_error, json};
 use crate::input::Call;
 use crate::views::JobPageView;
 
@@ -51,21 +51,23 @@ pub async fn handle(call: Call) -> Reply {
             None
         }),
     };
-    // Cursors are offsets; refuse anything else rather than silently restart at the top.
-    let cursor = call.query("cursor").filter(|c| !c.is_empty());
-    if cursor.as_ref().is_some_and(|c| c.len() > 18 || !c.bytes().all(|b| b.is_ascii_digit())) {
-        errors.push(FieldError::new(
-            &["query", "cursor"],
-            "value_error",
-            "Input should be a next_cursor from a previous page",
-        ));
-    }
+    // Refuse a cursor that is not one of ours rather than silently restart at the top.
+    let cursor = match call.query("cursor").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => {
+            let cursor = Cursor::parse(&c);
+            if cursor.is_none() {
+                errors.push(cursor_error());
+            }
+            cursor
+        }
+    };
     let (Some(queue), Some(state), Some(limit), true) = (queue, state, limit, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
     if !call.state.config().queues.contains(&queue) {
         return Err(ApiError::NotFound(format!("queue {queue:?} not found")));
     }
-    let page = call.redis(move |q| async move { q.list(&queue, state, cursor.as_deref(), limit).await }).await?;
+    let page = call.redis(move |q| async move { q.list(&queue, state, cursor.as_ref(), limit).await }).await?;
     Ok(json(StatusCode::OK, &JobPageView::from(page)))
 }
