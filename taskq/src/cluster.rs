@@ -53,13 +53,15 @@ struct Shared {
 }
 
 impl SlotConnection {
-    /// Looks the owner of `key`'s slot up from `seed` and connects to it.
+    /// Connects to the owner of `key`'s slot: `known`, when an earlier
+    /// lookup found it and it still answers, else the one `seed` names.
     pub async fn connect(
         seed: ConnectionInfo,
         iam: Option<IamAuth>,
         key: &str,
         connect_timeout: Duration,
         response_timeout: Duration,
+        known: Option<Owner>,
     ) -> RedisResult<SlotConnection> {
         let conn = SlotConnection {
             shared: Arc::new(Shared {
@@ -73,6 +75,16 @@ impl SlotConnection {
                 lookup: tokio::sync::Mutex::new(0),
             }),
         };
+        if let Some(known) = known {
+            let s = &conn.shared;
+            *s.nodes.lock().expect("nodes lock") = known.nodes;
+            let conf = manager_config(s.connect_timeout, s.response_timeout, s.iam.as_ref());
+            if let Ok(manager) = ConnectionManager::new_with_config(Client::open(known.info)?, conf).await {
+                *s.lookup.lock().await = 1;
+                *s.owner.lock().expect("owner lock") = Some((1, manager));
+                return Ok(conn);
+            }
+        }
         conn.owner().await?;
         Ok(conn)
     }
@@ -115,10 +127,10 @@ impl SlotConnection {
         let mut last_error = None;
         for node in candidates {
             match self.ask(node).await {
-                Ok((owner, nodes)) => {
-                    *s.nodes.lock().expect("nodes lock") = nodes;
+                Ok(owner) => {
+                    *s.nodes.lock().expect("nodes lock") = owner.nodes;
                     let conf = manager_config(s.connect_timeout, s.response_timeout, s.iam.as_ref());
-                    return ConnectionManager::new_with_config(Client::open(owner)?, conf).await;
+                    return ConnectionManager::new_with_config(Client::open(owner.info)?, conf).await;
                 }
                 Err(e) => last_error = Some(e),
             }
@@ -126,29 +138,12 @@ impl SlotConnection {
         Err(last_error.expect("the configured node is always asked"))
     }
 
-    /// One node's answer: the owner of the slot, and every node it knows.
-    async fn ask(&self, node: ConnectionInfo) -> RedisResult<(ConnectionInfo, Vec<(String, u16)>)> {
+    /// One node's answer, on a connection of its own.
+    async fn ask(&self, node: ConnectionInfo) -> RedisResult<Owner> {
         let s = &self.shared;
-        let asked_host = host(&node).to_owned();
         let conf = probe_config(s.connect_timeout, s.iam.as_ref());
-        let mut c = Client::open(node)?.get_multiplexed_async_connection_with_config(&conf).await?;
-        let (slot, slots): (i64, Value) = redis::pipe()
-            .cmd("CLUSTER")
-            .arg("KEYSLOT")
-            .arg(&s.key)
-            .cmd("CLUSTER")
-            .arg("SLOTS")
-            .query_async(&mut c)
-            .await?;
-        let ranges = parse_slots(&slots, &asked_host)?;
-        let owner =
-            ranges.iter().find(|r| (r.start..=r.end).contains(&slot)).map(|r| r.nodes[0].clone()).ok_or_else(|| {
-                RedisError::from((ErrorKind::Server(ServerErrorKind::ClusterDown), "no node owns the slot"))
-            })?;
-        let mut nodes: Vec<(String, u16)> = ranges.into_iter().flat_map(|r| r.nodes).collect();
-        nodes.sort();
-        nodes.dedup();
-        Ok((at(&s.seed, owner.0, owner.1), nodes))
+        let mut c = Client::open(node.clone())?.get_multiplexed_async_connection_with_config(&conf).await?;
+        Owner::ask(&mut c, &node, &s.seed, &s.key).await
     }
 
     /// Acts on a command's outcome on the connection of lookup
@@ -201,6 +196,36 @@ impl ConnectionLike for SlotConnection {
 
     fn get_db(&self) -> i64 {
         0
+    }
+}
+
+/// The primary that owns taskq's slot, and every node the cluster named.
+#[derive(Clone)]
+pub struct Owner {
+    info: ConnectionInfo,
+    nodes: Vec<(String, u16)>,
+}
+
+impl Owner {
+    /// Asks the node `c` is connected to (`node`) which primary owns `key`'s
+    /// slot; `seed` gives the settings (TLS, credentials) to reach it with.
+    pub async fn ask(
+        c: &mut impl ConnectionLike,
+        node: &ConnectionInfo,
+        seed: &ConnectionInfo,
+        key: &str,
+    ) -> RedisResult<Owner> {
+        let (slot, slots): (i64, Value) =
+            redis::pipe().cmd("CLUSTER").arg("KEYSLOT").arg(key).cmd("CLUSTER").arg("SLOTS").query_async(c).await?;
+        let ranges = parse_slots(&slots, host(node))?;
+        let owner =
+            ranges.iter().find(|r| (r.start..=r.end).contains(&slot)).map(|r| r.nodes[0].clone()).ok_or_else(|| {
+                RedisError::from((ErrorKind::Server(ServerErrorKind::ClusterDown), "no node owns the slot"))
+            })?;
+        let mut nodes: Vec<(String, u16)> = ranges.into_iter().flat_map(|r| r.nodes).collect();
+        nodes.sort();
+        nodes.dedup();
+        Ok(Owner { info: at(seed, owner.0, owner.1), nodes })
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Cmd, IntoConnectionInfo, Pipeline, RedisFuture, RedisResult, TlsCertificates, Value};
 
-use crate::cluster::SlotConnection;
+use crate::cluster::{Owner, SlotConnection};
 use crate::config::{ClusterMode, Config};
 use crate::iam::IamAuth;
 
@@ -59,6 +59,10 @@ pub struct Redis {
     cluster: bool,
     /// A key in taskq's slot (KEY_PREFIX): which cluster node to talk to.
     slot_key: String,
+    /// The primary that owned the slot when the connect-time probe asked:
+    /// new connections try it first (a cold start then makes no second
+    /// lookup connection; a stale one is corrected by MOVED or a lookup).
+    owner: Option<Owner>,
     timeout: Duration,
     /// IAM authentication to ElastiCache, when configured: every connection
     /// authenticates with a fresh token and renews it while open.
@@ -89,17 +93,22 @@ impl Redis {
             None => Client::open(info)?,
         };
         let iam = IamAuth::from_config(cfg);
-        let cluster = match cfg.redis_cluster {
-            ClusterMode::Yes => true,
-            ClusterMode::No => false,
+        let (cluster, owner) = match cfg.redis_cluster {
+            ClusterMode::Yes => (true, None),
+            ClusterMode::No => (false, None),
             ClusterMode::Auto => {
                 let conf = probe_config(cfg.redis_timeout, iam.as_ref());
                 let mut probe = client.get_multiplexed_async_connection_with_config(&conf).await?;
                 let info: String = redis::cmd("INFO").arg("cluster").query_async(&mut probe).await?;
-                info.lines().any(|l| l.trim() == "cluster_enabled:1")
+                if info.lines().any(|l| l.trim() == "cluster_enabled:1") {
+                    let seed = client.get_connection_info();
+                    (true, Some(Owner::ask(&mut probe, seed, seed, &cfg.key_prefix).await?))
+                } else {
+                    (false, None)
+                }
             }
         };
-        Ok(Redis { client, cluster, slot_key: cfg.key_prefix.clone(), timeout: cfg.redis_timeout, iam })
+        Ok(Redis { client, cluster, slot_key: cfg.key_prefix.clone(), owner, timeout: cfg.redis_timeout, iam })
     }
 
     /// Whether Redis is a cluster (commands go to the primary of taskq's slot).
@@ -117,7 +126,8 @@ impl Redis {
     pub async fn connect_with_timeout(&self, response_timeout: Duration) -> RedisResult<Connection> {
         if self.cluster {
             let seed = self.client.get_connection_info().clone();
-            let conn = SlotConnection::connect(seed, self.iam.clone(), &self.slot_key, self.timeout, response_timeout);
+            let (key, owner) = (&self.slot_key, self.owner.clone());
+            let conn = SlotConnection::connect(seed, self.iam.clone(), key, self.timeout, response_timeout, owner);
             Ok(Connection::Cluster(conn.await?))
         } else {
             let conf = manager_config(self.timeout, response_timeout, self.iam.as_ref());

@@ -80,3 +80,19 @@ async fn commands_resume_on_the_replica_that_takes_over_a_dead_primary() {
     .await;
     enqueue(&q, 2).await;
 }
+
+#[tokio::test]
+async fn a_cold_start_on_a_cluster_opens_two_connections() {
+    let server = RedisServer::start_mode(Mode::Cluster);
+    let opened = || -> u64 {
+        let stats = server.cli(&["info", "stats"]);
+        let line = stats.lines().find_map(|l| l.strip_prefix("total_connections_received:")).expect("the count");
+        line.trim().parse().expect("a number")
+    };
+    let before = opened();
+    let q = Queue::connect(server.config()).await.expect("connect");
+    q.ping().await.expect("ping");
+    // The probe asks both whether this is a cluster and who owns the slot;
+    // then the command connection. (redis-cli's own connection is the +1.)
+    assert_eq!(opened() - before, 2 + 1);
+}
