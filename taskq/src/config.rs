@@ -46,8 +46,8 @@ pub struct Config {
     pub redis_url: String,
     /// Cluster or single node; `Auto` asks the server.
     pub redis_cluster: ClusterMode,
-    /// PEM file of the CA that signed the server's TLS certificate, when it is
-    /// not in the public roots (self-managed Redis).
+    /// PEM file of the CA that signed the server's TLS certificate, trusted
+    /// instead of the system's certificates (self-managed Redis).
     pub redis_tls_ca_file: Option<String>,
     /// How long any Redis call may take before the caller gives up.
     pub redis_timeout: Duration,
@@ -84,6 +84,9 @@ pub struct Config {
     pub worker_heartbeat: Duration,
     /// File the worker rewrites on every heartbeat, for container health checks.
     pub worker_health_file: Option<String>,
+    /// The ECS agent's endpoint (ECS_AGENT_URI, set by ECS): the worker asks
+    /// it for scale-in protection while it runs jobs.
+    pub ecs_agent_uri: Option<String>,
     /// Runs a job may start before a crash-recovered job fails as `abandoned`.
     pub max_attempts: u32,
     /// Largest accepted request body, in bytes.
@@ -116,6 +119,7 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(30),
             worker_heartbeat: Duration::from_secs(5),
             worker_health_file: None,
+            ecs_agent_uri: None,
             max_attempts: 3,
             max_body: 1024 * 1024,
             api_token: None,
@@ -145,6 +149,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("SHUTDOWN_GRACE", "30", "seconds a stopping worker lets jobs finish"),
     ("WORKER_HEARTBEAT", "5", "seconds between worker heartbeats (dead after 3 missed)"),
     ("WORKER_HEALTH_FILE", "", "file the worker rewrites on every heartbeat, for container health checks"),
+    ("ECS_AGENT_URI", "", "set by ECS: the worker asks its agent for scale-in protection while running jobs"),
     ("MAX_ATTEMPTS", "3", "runs before a crash-recovered job fails as abandoned"),
     ("MAX_BODY", "1048576", "largest request body in bytes"),
     ("API_TOKEN", "", "bearer token required by every route but /health"),
@@ -265,6 +270,7 @@ impl Config {
             shutdown_grace: secs("SHUTDOWN_GRACE", d.shutdown_grace)?,
             worker_heartbeat: secs("WORKER_HEARTBEAT", d.worker_heartbeat)?,
             worker_health_file: get("WORKER_HEALTH_FILE"),
+            ecs_agent_uri: get("ECS_AGENT_URI"),
             max_attempts: int("MAX_ATTEMPTS", d.max_attempts.into(), 1, 1000, "a whole number from 1 to 1000")? as u32,
             max_body: int("MAX_BODY", d.max_body as u64, 64, 64 * 1024 * 1024, "a number of bytes from 64 to 67108864")?
                 as usize,

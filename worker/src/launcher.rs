@@ -7,6 +7,8 @@
 //! slot runs; checks the cancel flag of running jobs (in case a publish was
 //! missed); prunes the registries of expired ids; and publishes counters.
 //!
+//! On ECS it also asks for scale-in protection while jobs run (`protection`).
+//!
 //! Shutdown: stop fetching; let running jobs finish within SHUTDOWN_GRACE;
 //! then stop the rest, which go back to their queue; deregister.
 
@@ -27,6 +29,7 @@ use crate::fetch::Fetcher;
 use crate::finisher::Finisher;
 use crate::metrics;
 use crate::processor;
+use crate::protection;
 use crate::running::{self, Running};
 use crate::task::Registry;
 
@@ -137,6 +140,10 @@ impl Worker {
         {
             let done = background.clone();
             helpers.spawn(async move { hb.run(done).await });
+        }
+        if let Some(agent) = cfg.ecs_agent_uri.clone() {
+            let (shared, done) = (shared.clone(), background.clone());
+            helpers.spawn(async move { protection::run(agent, shared, done).await });
         }
         let mut slots = JoinSet::new();
         for _ in 0..cfg.worker_concurrency {

@@ -4,6 +4,7 @@
 //! - [`launcher`]: lifecycle, heartbeat, recovery of dead workers, shutdown;
 //! - [`processor`]: one slot: run a job, end it, take the next;
 //! - [`metrics`]: queue depth for CloudWatch (Embedded Metric Format);
+//! - [`protection`]: ECS scale-in protection while jobs run;
 //! - [`fetch`]: claims jobs for idle slots;
 //! - [`finisher`]: ends jobs in batches and claims the next ones;
 //! - [`running`]: the jobs running here and the cancel subscriber;
@@ -19,6 +20,7 @@ pub mod finisher;
 pub mod launcher;
 pub mod metrics;
 pub mod processor;
+pub mod protection;
 pub mod running;
 pub mod task;
 pub mod tasks;
