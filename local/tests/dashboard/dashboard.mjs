@@ -288,6 +288,26 @@ async function jobsScenario() {
     await page.getByRole("heading", { name: "Timeline" }).waitFor();
     await screenshot(page, "job-phone");
 
+    step("pages: 52 more canceled jobs in default make two pages; Older and Newer walk them");
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const many = [];
+    for (let n = 0; n < 52; n++) many.push(await enqueue({ task_name: "long_task", duration: 120, payload: { page: n } }));
+    await api("DELETE", "/queues/default/purge");
+    // The idle worker may have started one before the purge.
+    for (const id of many) if ((await job(id)).status === "started") await api("DELETE", `/tasks/${id}`);
+    await until("all 52 canceled", async () => (await Promise.all(many.map((id) => job(id)))).every((j) => j.status === "canceled"));
+    await page.goto(`${base}/dashboard#/jobs?queue=default&state=canceled`);
+    await page.getByRole("caption").filter({ hasText: "Canceled jobs in default" }).waitFor();
+    const rowIds = () => page.locator("#jobs-table tbody tr").evaluateAll((trs) => trs.map((tr) => tr.dataset.job));
+    const page1 = await until("a full first page", async () => { const r = await rowIds(); return r.length === 50 && r; });
+    await page.getByRole("button", { name: "Older →" }).click();
+    const page2 = await until("the second page", async () => { const r = await rowIds(); return r.length === 5 && r; });
+    const all = new Set([...page1, ...page2]);
+    if (all.size !== 55 || !many.every((id) => all.has(id))) throw new Error(`pages repeat or miss jobs: ${all.size} distinct`);
+    if (!(await page.getByRole("button", { name: "Older →" }).isDisabled())) throw new Error("Older is enabled on the last page");
+    await screenshot(page, "jobs-page-2");
+    await page.getByRole("button", { name: "← Newer" }).click();
+    await until("back on the first page", async () => JSON.stringify(await rowIds()) === JSON.stringify(page1));
   });
 }
 
