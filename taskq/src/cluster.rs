@@ -75,22 +75,17 @@ impl SlotConnection {
                 lookup: tokio::sync::Mutex::new(0),
             }),
         };
-        if let Some(known) = known {
-            let s = &conn.shared;
-            *s.nodes.lock().expect("nodes lock") = known.nodes;
-            let conf = manager_config(s.connect_timeout, s.response_timeout, s.iam.as_ref());
-            if let Ok(manager) = ConnectionManager::new_with_config(Client::open(known.info)?, conf).await {
-                *s.lookup.lock().await = 1;
-                *s.owner.lock().expect("owner lock") = Some((1, manager));
-                return Ok(conn);
-            }
-        }
-        conn.owner().await?;
+        let hint = known.map(|known| {
+            *conn.shared.nodes.lock().expect("nodes lock") = known.nodes;
+            known.info
+        });
+        conn.owner(hint).await?;
         Ok(conn)
     }
 
-    /// The connection to the owner, looking it up if there is none.
-    async fn owner(&self) -> RedisResult<(u64, ConnectionManager)> {
+    /// The connection to the owner. If there is none: to `hint` (the owner
+    /// a server just named) if it answers, else to the one a lookup finds.
+    async fn owner(&self, hint: Option<ConnectionInfo>) -> RedisResult<(u64, ConnectionManager)> {
         if let Some(owner) = self.current() {
             return Ok(owner);
         }
@@ -99,7 +94,14 @@ impl SlotConnection {
         if let Some(owner) = self.current() {
             return Ok(owner);
         }
-        let manager = self.look_up().await?;
+        let hinted = match hint {
+            Some(info) => self.manager(info).await.ok(),
+            None => None,
+        };
+        let manager = match hinted {
+            Some(m) => m,
+            None => self.look_up().await?,
+        };
         *lookups += 1;
         *self.shared.owner.lock().expect("owner lock") = Some((*lookups, manager.clone()));
         Ok((*lookups, manager))
@@ -117,6 +119,13 @@ impl SlotConnection {
         }
     }
 
+    /// A self-healing command connection to `node`.
+    async fn manager(&self, node: ConnectionInfo) -> RedisResult<ConnectionManager> {
+        let s = &self.shared;
+        let conf = manager_config(s.connect_timeout, s.response_timeout, s.iam.as_ref());
+        ConnectionManager::new_with_config(Client::open(node)?, conf).await
+    }
+
     /// Asks the configured node, then each known node, which primary owns
     /// the slot, and connects to it.
     async fn look_up(&self) -> RedisResult<ConnectionManager> {
@@ -129,8 +138,7 @@ impl SlotConnection {
             match self.ask(node).await {
                 Ok(owner) => {
                     *s.nodes.lock().expect("nodes lock") = owner.nodes;
-                    let conf = manager_config(s.connect_timeout, s.response_timeout, s.iam.as_ref());
-                    return ConnectionManager::new_with_config(Client::open(owner.info)?, conf).await;
+                    return self.manager(owner.info).await;
                 }
                 Err(e) => last_error = Some(e),
             }
@@ -147,28 +155,32 @@ impl SlotConnection {
     }
 
     /// Acts on a command's outcome on the connection of lookup
-    /// `generation`; true if the command is to be sent again.
-    fn after(&self, generation: u64, failure: Failure) -> bool {
+    /// `generation`. `Some` if the command is to be sent again, with the
+    /// slot's new owner when the server named it (MOVED).
+    fn after(&self, generation: u64, failure: Failure) -> Option<Option<ConnectionInfo>> {
         if failure != Failure::None {
             self.forget(generation);
         }
-        failure == Failure::Redirected
+        match failure {
+            Failure::Redirected(to) => Some(to.map(|(host, port)| at(&self.shared.seed, host, port))),
+            _ => None,
+        }
     }
 }
 
 // After MOVED or READONLY the server did not run the command: it is sent
-// once more, to the owner looked up again.
+// once more, to the owner MOVED named or a lookup finds.
 impl ConnectionLike for SlotConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         Box::pin(async move {
-            let (generation, mut conn) = self.owner().await?;
+            let (generation, mut conn) = self.owner(None).await?;
             let result = conn.req_packed_command(cmd).await;
             let failure = match &result {
                 Ok(value) => value_failure(value),
                 Err(e) => classify(e),
             };
-            if self.after(generation, failure) {
-                return self.owner().await?.1.req_packed_command(cmd).await;
+            if let Some(to) = self.after(generation, failure) {
+                return self.owner(to).await?.1.req_packed_command(cmd).await;
             }
             result
         })
@@ -181,14 +193,14 @@ impl ConnectionLike for SlotConnection {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         Box::pin(async move {
-            let (generation, mut conn) = self.owner().await?;
+            let (generation, mut conn) = self.owner(None).await?;
             let result = conn.req_packed_commands(pipeline, offset, count).await;
             let failure = match &result {
                 Ok(values) => values.iter().map(value_failure).max().unwrap_or(Failure::None),
                 Err(e) => classify(e),
             };
-            if self.after(generation, failure) {
-                return self.owner().await?.1.req_packed_commands(pipeline, offset, count).await;
+            if let Some(to) = self.after(generation, failure) {
+                return self.owner(to).await?.1.req_packed_commands(pipeline, offset, count).await;
             }
             result
         })
@@ -229,19 +241,20 @@ impl Owner {
     }
 }
 
-/// What a command's outcome says about the connection.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What a command's outcome says about the connection (in rising order).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Failure {
     None,
     /// The connection failed: look the owner up before the next command.
     Connection,
-    /// The node does not serve the slot (any more): look up and resend.
-    Redirected,
+    /// The node does not serve the slot (any more): resend, to the new
+    /// owner if the server named it (`host`, `port`), else to a lookup's.
+    Redirected(Option<(String, u16)>),
 }
 
 fn classify(e: &RedisError) -> Failure {
     match e.kind() {
-        ErrorKind::Server(kind) => classify_kind(Some(kind)),
+        ErrorKind::Server(kind) => classify_kind(Some(kind), e.detail()),
         _ if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() => {
             Failure::Connection
         }
@@ -253,14 +266,22 @@ fn classify(e: &RedisError) -> Failure {
 /// errors of the call.
 fn value_failure(value: &Value) -> Failure {
     match value {
-        Value::ServerError(e) => classify_kind(e.kind()),
+        Value::ServerError(e) => classify_kind(e.kind(), e.details()),
         _ => Failure::None,
     }
 }
 
-fn classify_kind(kind: Option<ServerErrorKind>) -> Failure {
+/// `detail` is the error's text after its code: for MOVED, `<slot> <host>:<port>`.
+fn classify_kind(kind: Option<ServerErrorKind>, detail: Option<&str>) -> Failure {
     match kind {
-        Some(ServerErrorKind::Moved | ServerErrorKind::ReadOnly) => Failure::Redirected,
+        Some(ServerErrorKind::Moved) => {
+            let to = detail.and_then(|d| d.split_ascii_whitespace().nth(1)).and_then(|addr| {
+                let (host, port) = addr.rsplit_once(':')?;
+                Some((host.to_owned(), port.parse().ok()?))
+            });
+            Failure::Redirected(to)
+        }
+        Some(ServerErrorKind::ReadOnly) => Failure::Redirected(None),
         Some(ServerErrorKind::ClusterDown | ServerErrorKind::MasterDown | ServerErrorKind::Ask) => Failure::Connection,
         _ => Failure::None,
     }
@@ -351,7 +372,9 @@ mod tests {
     #[test]
     fn moved_and_readonly_resend_and_dropped_connections_look_again() {
         let moved = RedisError::from((ErrorKind::Server(ServerErrorKind::Moved), "MOVED", "1 10.0.0.1:7000".into()));
-        assert!(classify(&moved) == Failure::Redirected);
+        assert_eq!(classify(&moved), Failure::Redirected(Some(("10.0.0.1".into(), 7000))));
+        let readonly = RedisError::from((ErrorKind::Server(ServerErrorKind::ReadOnly), "READONLY", "x".into()));
+        assert_eq!(classify(&readonly), Failure::Redirected(None));
         let io = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
         assert!(classify(&io) == Failure::Connection);
         let script = RedisError::from((ErrorKind::Server(ServerErrorKind::ResponseError), "ERR", "x".into()));
