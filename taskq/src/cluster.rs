@@ -6,13 +6,15 @@
 //! [`SlotConnection`] asks a node which primary owns the slot (`CLUSTER
 //! KEYSLOT`, `CLUSTER SLOTS`) and talks to that primary alone.
 //!
-//! When the slot moves (resharding: `MOVED`) or its node is no longer a
+//! When the slot has moved (resharding: `MOVED`) or its node is no longer a
 //! primary (failover: `READONLY`), the server did not run the command: the
-//! connection looks the owner up again and sends the command once more. When
-//! the connection itself fails (a dead node, a timeout), the error goes back
-//! to the caller as any Redis error does, and the next command looks the
-//! owner up first. Lookups ask the configured node first, then every node the
-//! last `CLUSTER SLOTS` named.
+//! connection goes to the node MOVED names, or looks the owner up again, and
+//! sends the command once more. While the slot migrates (`ASK`, `TRYAGAIN`:
+//! not run either) it pauses and sends again, for up to about 1.6 s. When the
+//! connection itself fails (a dead node, a timeout), the error goes back to
+//! the caller as any Redis error does, and the next command looks the owner
+//! up first. Lookups ask the configured node first, then every node the last
+//! `CLUSTER SLOTS` named.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -154,36 +156,54 @@ impl SlotConnection {
         Owner::ask(&mut c, &node, &s.seed, &s.key).await
     }
 
-    /// Acts on a command's outcome on the connection of lookup
-    /// `generation`. `Some` if the command is to be sent again, with the
-    /// slot's new owner when the server named it (MOVED).
-    fn after(&self, generation: u64, failure: Failure) -> Option<Option<ConnectionInfo>> {
-        if failure != Failure::None {
-            self.forget(generation);
-        }
-        match failure {
-            Failure::Redirected(to) => Some(to.map(|(host, port)| at(&self.shared.seed, host, port))),
-            _ => None,
+    /// Sends with `call` (a command or a pipeline) until `failure` of its
+    /// outcome says it is done. The server did not run a command it answered
+    /// with MOVED or READONLY (sent once more, to the owner MOVED named or a
+    /// lookup finds), or with ASK or TRYAGAIN while the slot migrates (sent
+    /// again after a pause, up to [`MIGRATION_PAUSES_MS`]). A failed connection is
+    /// dropped, and the error returned: the next command looks again.
+    async fn send<'a, T>(
+        &self,
+        call: impl Fn(ConnectionManager) -> RedisFuture<'a, T>,
+        failure: impl Fn(&RedisResult<T>) -> Failure,
+    ) -> RedisResult<T> {
+        let (mut hint, mut redirected, mut pauses) = (None, false, MIGRATION_PAUSES_MS.iter());
+        loop {
+            let (generation, conn) = self.owner(hint.take()).await?;
+            let result = call(conn).await;
+            match failure(&result) {
+                Failure::None => return result,
+                Failure::Redirected(to) if !redirected => {
+                    self.forget(generation);
+                    redirected = true;
+                    hint = to.map(|(host, port)| at(&self.shared.seed, host, port));
+                }
+                Failure::Migrating => match pauses.next() {
+                    Some(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+                    None => return result,
+                },
+                _ => {
+                    self.forget(generation);
+                    return result;
+                }
+            }
         }
     }
 }
 
-// After MOVED or READONLY the server did not run the command: it is sent
-// once more, to the owner MOVED named or a lookup finds.
+/// Pauses before sending again a command that met the slot in migration
+/// (ASK, TRYAGAIN): about 1.6 s in all, then the error goes to the caller.
+const MIGRATION_PAUSES_MS: [u64; 8] = [10, 20, 40, 80, 160, 320, 500, 500];
+
 impl ConnectionLike for SlotConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        Box::pin(async move {
-            let (generation, mut conn) = self.owner(None).await?;
-            let result = conn.req_packed_command(cmd).await;
-            let failure = match &result {
+        Box::pin(self.send(
+            move |mut c| Box::pin(async move { c.req_packed_command(cmd).await }),
+            |result| match result {
                 Ok(value) => value_failure(value),
                 Err(e) => classify(e),
-            };
-            if let Some(to) = self.after(generation, failure) {
-                return self.owner(to).await?.1.req_packed_command(cmd).await;
-            }
-            result
-        })
+            },
+        ))
     }
 
     fn req_packed_commands<'a>(
@@ -192,18 +212,13 @@ impl ConnectionLike for SlotConnection {
         offset: usize,
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
-        Box::pin(async move {
-            let (generation, mut conn) = self.owner(None).await?;
-            let result = conn.req_packed_commands(pipeline, offset, count).await;
-            let failure = match &result {
+        Box::pin(self.send(
+            move |mut c| Box::pin(async move { c.req_packed_commands(pipeline, offset, count).await }),
+            |result| match result {
                 Ok(values) => values.iter().map(value_failure).max().unwrap_or(Failure::None),
                 Err(e) => classify(e),
-            };
-            if let Some(to) = self.after(generation, failure) {
-                return self.owner(to).await?.1.req_packed_commands(pipeline, offset, count).await;
-            }
-            result
-        })
+            },
+        ))
     }
 
     fn get_db(&self) -> i64 {
@@ -241,10 +256,13 @@ impl Owner {
     }
 }
 
-/// What a command's outcome says about the connection (in rising order).
+/// What a command's outcome says about the connection (in rising order:
+/// the worst answer of a pipeline counts).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Failure {
     None,
+    /// The slot is migrating (ASK, TRYAGAIN): pause and resend.
+    Migrating,
     /// The connection failed: look the owner up before the next command.
     Connection,
     /// The node does not serve the slot (any more): resend, to the new
@@ -282,7 +300,8 @@ fn classify_kind(kind: Option<ServerErrorKind>, detail: Option<&str>) -> Failure
             Failure::Redirected(to)
         }
         Some(ServerErrorKind::ReadOnly) => Failure::Redirected(None),
-        Some(ServerErrorKind::ClusterDown | ServerErrorKind::MasterDown | ServerErrorKind::Ask) => Failure::Connection,
+        Some(ServerErrorKind::Ask | ServerErrorKind::TryAgain) => Failure::Migrating,
+        Some(ServerErrorKind::ClusterDown | ServerErrorKind::MasterDown) => Failure::Connection,
         _ => Failure::None,
     }
 }

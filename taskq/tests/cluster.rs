@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use taskq::{Enqueued, NewJob, Queue, Status};
+use taskq::{CancelOutcome, Enqueued, NewJob, Queue, Status};
 use testkit::{Mode, RedisServer, wait_for, wait_until};
 
 async fn enqueue(q: &Queue, n: u64) -> String {
@@ -64,6 +64,56 @@ async fn commands_follow_the_slot_to_its_new_node() {
     let second = enqueue(&q, 2).await;
     assert!(q.get(&second).await.expect("get").is_some());
     assert!(keys(&other) > 0 && keys(&owner) == 0, "new jobs are written to the new owner");
+}
+
+/// How often `server` answered a command with ASK or TRYAGAIN.
+fn migration_answers(server: &RedisServer) -> u64 {
+    let stats = server.cli(&["info", "errorstats"]);
+    let count = |code: &str| -> u64 {
+        let prefix = format!("errorstat_{code}:count=");
+        stats.lines().find_map(|l| l.strip_prefix(prefix.as_str())).map_or(0, |n| n.trim().parse().expect("a count"))
+    };
+    count("ASK") + count("TRYAGAIN")
+}
+
+#[tokio::test]
+async fn commands_wait_out_a_migration_of_the_slot() {
+    let owner = RedisServer::start_mode(Mode::Cluster);
+    let other = RedisServer::start_mode(Mode::ClusterNode);
+    other.join(&owner);
+    let q = Queue::connect(owner.config()).await.expect("connect");
+    let id = enqueue(&q, 1).await;
+
+    // Migration under way: the job's hash has moved, its queue list has not.
+    let slot = owner.cli(&["cluster", "keyslot", "{taskq}"]).trim().to_owned();
+    let (owner_id, other_id) = (owner.node_id(), other.node_id());
+    let port = other.port().to_string();
+    assert!(other.cli(&["cluster", "setslot", &slot, "importing", &owner_id]).contains("OK"));
+    assert!(owner.cli(&["cluster", "setslot", &slot, "migrating", &other_id]).contains("OK"));
+    let job_key = q.keys().job(&id);
+    assert!(owner.cli(&["migrate", "127.0.0.1", &port, "", "0", "5000", "keys", &job_key]).contains("OK"));
+
+    // Canceling touches both: the server answers TRYAGAIN (nothing run), and
+    // the client pauses and sends again.
+    let before = migration_answers(&owner);
+    let cancel = tokio::spawn({
+        let q = q.clone();
+        let id = id.clone();
+        async move { q.cancel(&id).await }
+    });
+    wait_for("the cancel met the migration", Duration::from_secs(20), || async { migration_answers(&owner) > before })
+        .await;
+    // The migration ends; the cancel goes through, on the new owner.
+    let rest = owner.cli(&["cluster", "getkeysinslot", &slot, "1000"]);
+    let mut migrate = vec!["migrate", "127.0.0.1", &port, "", "0", "5000", "keys"];
+    migrate.extend(rest.lines());
+    assert!(owner.cli(&migrate).contains("OK"));
+    for node in [&owner, &other] {
+        assert!(node.cli(&["cluster", "setslot", &slot, "node", &other_id]).contains("OK"));
+    }
+    assert_eq!(cancel.await.unwrap().expect("cancel during the migration"), CancelOutcome::Canceled);
+    assert_eq!(q.get(&id).await.unwrap().expect("the job").status, Status::Canceled);
+    assert_eq!(keys(&owner), 0);
 }
 
 #[tokio::test]
