@@ -279,7 +279,9 @@ pub struct PurgeReply {
 pub struct JobPageView {
     /// Jobs, newest first.
     pub jobs: Vec<JobView>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; absent on the last page. It names
+    /// where this page stopped, so jobs added or ended meanwhile do not shift
+    /// the next page.
     pub next_cursor: Option<String>,
 }
 

@@ -19,7 +19,7 @@ pub const MAX_LIMIT: usize = 500;
     params(
         ("queue" = String, Query, description = "A queue of QUEUES"),
         ("state" = Option<crate::views::JobStatus>, Query, description = "Jobs in this state (default `queued`)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page of the same queue and state"),
         ("limit" = Option<usize>, Query, description = "Jobs per page, 1 to 500 (default 50)"),
     ),
     responses(
