@@ -46,8 +46,8 @@ pub struct Config {
     pub redis_url: String,
     /// Cluster or single node; `Auto` asks the server.
     pub redis_cluster: ClusterMode,
-    /// PEM file of the CA that signed the server's TLS certificate, trusted
-    /// instead of the system's certificates (self-managed Redis).
+    /// PEM file of the CA that signed the server's TLS certificate, when it is
+    /// not in the public roots (self-managed Redis).
     pub redis_tls_ca_file: Option<String>,
     /// How long any Redis call may take before the caller gives up.
     pub redis_timeout: Duration,
@@ -132,7 +132,7 @@ impl Default for Config {
 pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("REDIS_URL", "redis://127.0.0.1:6379/0", "redis:// or rediss:// URL, with user:password@ if needed"),
     ("REDIS_CLUSTER", "auto", "auto, yes or no"),
-    ("REDIS_TLS_CA_FILE", "", "PEM file of a private CA for rediss:// (default: the system's certificates)"),
+    ("REDIS_TLS_CA_FILE", "", "PEM file of a private CA for rediss:// (default: the public roots)"),
     ("REDIS_TIMEOUT", "2", "seconds any Redis call may take"),
     ("REDIS_IAM_USER", "", "ElastiCache user id for IAM authentication (token as password)"),
     ("REDIS_IAM_CACHE", "", "ElastiCache cache name the IAM token is for"),
