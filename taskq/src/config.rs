@@ -407,8 +407,12 @@ mod tests {
             ("REDIS_TIMEOUT", "0.25"),
             ("LOG_FORMAT", "JSON"),
             ("KEY_PREFIX", "app:{jobs}"),
+            ("WORKER_HEALTH_FILE", "/tmp/health"),
+            ("ECS_AGENT_URI", "http://169.254.170.2/api/task-1"),
         ])
         .unwrap();
+        assert_eq!(c.worker_health_file.as_deref(), Some("/tmp/health"));
+        assert_eq!(c.ecs_agent_uri.as_deref(), Some("http://169.254.170.2/api/task-1"));
         assert_eq!(c.queues, ["urgent", "high", "default"]);
         assert_eq!(c.redis_timeout, Duration::from_millis(250));
         assert_eq!(c.log_format, LogFormat::Json);
