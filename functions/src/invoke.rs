@@ -1,5 +1,5 @@
 //! One request, from arrival to answer: route, auth, body limit, handler,
-//! error mapping, and the one log line every request gets.
+//! error mapping, the security headers and the one log line every request gets.
 //!
 //! [`invoke`] is what a function's binary runs: it serves one route. [`dispatch`]
 //! serves them all by path (the local dev server, tests).
@@ -9,6 +9,7 @@ use std::future::{Future, ready};
 use std::pin::Pin;
 use std::time::Instant;
 
+use lambda_http::http::{HeaderMap, HeaderValue, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
@@ -138,6 +139,7 @@ fn request_head(request: &Request) -> lambda_http::http::request::Parts {
 /// Turns a result into the answer and writes the request's log line.
 fn finish(request: &Request, route: Option<&Route>, started: Instant, result: crate::Reply) -> Response<Body> {
     let mut response = result.unwrap_or_else(ApiError::into_response);
+    protect(response.headers_mut());
     let request_id = request_id(request);
     if let Ok(v) = request_id.parse() {
         response.headers_mut().insert("x-request-id", v);
@@ -154,6 +156,19 @@ fn finish(request: &Request, route: Option<&Route>, started: Instant, result: cr
         tracing::info!(request_id, method, route = route_name, function, status, duration_ms, "request");
     }
     response
+}
+
+/// The headers every answer carries: its Content-Type is what it is
+/// (`nosniff`), it is never framed, links from a page send no Referer (the
+/// dashboard's addresses name jobs), and an answer without a policy of its
+/// own (JSON) may load and run nothing.
+pub fn protect(headers: &mut HeaderMap) {
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
 }
 
 /// API Gateway's request id (what clients see), else Lambda's, else one made here.

@@ -95,6 +95,13 @@ pub async fn run(cfg: Config, args: ServeArgs) -> anyhow::Result<()> {
 
 /// Turns an HTTP request into the event a function gets, and its answer back.
 async fn route(state: functions::State, max_body: usize, req: axum::extract::Request) -> Response {
+    let mut answer = answer_to(state, max_body, req).await;
+    functions::invoke::protect(answer.headers_mut());
+    answer
+}
+
+/// The answer to one request, before the headers every answer carries.
+async fn answer_to(state: functions::State, max_body: usize, req: axum::extract::Request) -> Response {
     if req.uri().path() == "/" {
         return axum::response::Redirect::temporary("/dashboard").into_response();
     }

@@ -1,4 +1,5 @@
-//! The dashboard in headless Chromium, against the real local stack.
+//! The dashboard and the docs page in headless Chromium, against the real
+//! local stack, under the pages' Content-Security-Policy.
 //!
 //! Each test starts a private redis-server and the `local` binary (the API
 //! and a worker in one process) on a free port, then runs
@@ -271,4 +272,11 @@ fn dashboard_asks_for_the_api_token() {
     let token = "dashboard-test-token";
     let stack = Stack::start("token", &[("API_TOKEN", token)]);
     browse("token", &stack, &[("API_TOKEN", token)]);
+}
+
+#[test]
+fn docs_send_the_token_to_their_own_origin_only() {
+    let token = "docs-test-token";
+    let stack = Stack::start("docs", &[("API_TOKEN", token)]);
+    browse("docs", &stack, &[("API_TOKEN", token)]);
 }

@@ -3,7 +3,11 @@
 //! A small page, embedded in the binary (no CDN, works offline and behind
 //! strict networks): it loads `openapi.json` from beside itself, lists every
 //! operation with its parameters, body and answers, and can send a request
-//! (with the bearer token typed in the page).
+//! (with the bearer token typed in the page) to this API only: the document
+//! always comes from beside the page, and the page's Content-Security-Policy
+//! lets it talk to its own origin alone.
+
+use std::sync::LazyLock;
 
 use crate::Reply;
 use crate::input::Call;
@@ -11,9 +15,12 @@ use crate::input::Call;
 /// The page.
 pub const PAGE: &str = include_str!("docs.html");
 
+/// The page's Content-Security-Policy, made once from its inline script and style.
+pub static POLICY: LazyLock<String> = LazyLock::new(|| super::page_policy(PAGE));
+
 /// This page: every operation, its parameters, bodies and answers, and a form to try it.
 #[utoipa::path(get, path = "/docs", tag = "docs",
     responses((status = 200, description = "The documentation page", content_type = "text/html")))]
 pub async fn handle(_call: Call) -> Reply {
-    super::html(PAGE)
+    super::html(PAGE, &POLICY)
 }

@@ -94,9 +94,42 @@ fn job_not_found() -> ApiError {
     ApiError::NotFound("job not found".into())
 }
 
-/// An HTML page.
-fn html(page: &'static str) -> Reply {
+/// An HTML page, with the Content-Security-Policy `csp` (see [`page_policy`]).
+fn html(page: &'static str, csp: &str) -> Reply {
     let mut r = Response::new(Body::Text(page.into()));
-    r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
+    let headers = r.headers_mut();
+    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
+    if let Ok(v) = header::HeaderValue::from_str(csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     Ok(r)
+}
+
+/// The Content-Security-Policy of a page whose script and stylesheet are
+/// inlined (one `<script>` and one `<style>` element): only those two, by
+/// their SHA-256 hashes, run or apply; the page may fetch from its own
+/// origin only (so neither a document nor a button can send the token
+/// elsewhere), load images only from itself or `data:` (the icon), submit no
+/// form anywhere and be framed by no one.
+pub fn page_policy(page: &str) -> String {
+    let hash = |tag: &str| {
+        use base64::Engine;
+        use sha2::Digest;
+        let inline = inline_element(page, tag);
+        format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(inline)))
+    };
+    format!(
+        "default-src 'none'; script-src {}; style-src {}; connect-src 'self'; img-src 'self' data:; \
+         base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        hash("script"),
+        hash("style")
+    )
+}
+
+/// The text of the first `<tag>` element of `page` (empty if none).
+fn inline_element<'a>(page: &'a str, tag: &str) -> &'a str {
+    let open = format!("<{tag}>");
+    let Some(start) = page.find(&open).map(|i| i + open.len()) else { return "" };
+    let end = page[start..].find(&format!("</{tag}>")).map_or(page.len(), |i| start + i);
+    &page[start..end]
 }

@@ -3,8 +3,10 @@
 //
 //   node dashboard.mjs <scenario>
 //
-// scenarios: `jobs` (progress, cancel, requeue, purge, every view) and
-// `token` (the stack has API_TOKEN set). Environment: TASKQ_URL (the API's
+// scenarios: `jobs` (progress, cancel, requeue, purge, every view), `token`
+// (the stack has API_TOKEN set) and `docs` (/docs sends the token to its own
+// origin only; the stack has API_TOKEN set). Every scenario fails on an
+// error in the page or anything the pages' Content-Security-Policy blocks. Environment: TASKQ_URL (the API's
 // base URL), CHROMIUM (the browser), ARTIFACTS (where screenshots go),
 // FAILED_JOB_ID (jobs: a job that has failed), API_TOKEN (token).
 //
@@ -12,6 +14,7 @@
 // step throws, and the process exits non-zero with what was expected.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 
 const scenario = process.argv[2];
@@ -88,6 +91,15 @@ async function withPage(fn) {
   page.setDefaultTimeout(WAIT);
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
+  // The pages run under a Content-Security-Policy: anything it blocks is a bug.
+  // Chromium reports a refusal on the console; the event catches the rest.
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`));
+  });
+  page.on("console", (m) => {
+    if (/Content Security Policy|CSP violation/i.test(m.text())) errors.push(m.text());
+  });
   try {
     await fn(page);
     if (errors.length) throw new Error(`errors in the page: ${errors.join("; ")}`);
@@ -359,8 +371,89 @@ async function tokenScenario() {
   });
 }
 
+// ------------------------------------------------------------------ docs
+
+// A server on another origin that records every request and would serve
+// anything to anyone (CORS open), as a thief's would.
+async function otherOrigin(spec) {
+  const seen = [];
+  const server = createServer((req, res) => {
+    seen.push({ method: req.method, url: req.url, authorization: req.headers.authorization || null });
+    res.setHeader("access-control-allow-origin", "*");
+    res.setHeader("access-control-allow-headers", "*");
+    res.setHeader("access-control-allow-methods", "*");
+    res.setHeader("content-type", "application/json");
+    res.end(req.method === "OPTIONS" ? "" : JSON.stringify(spec));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}`, seen, close: () => server.close() };
+}
+
+async function docsScenario() {
+  const token = need("API_TOKEN");
+  const spec = await api("GET", "/openapi.json", null, token);
+  const other = await otherOrigin(spec);
+  try {
+    await withPage(async (page) => {
+      step("the page's answer carries its policy and the protective headers");
+      const res = await page.goto(`${base}/docs`);
+      const h = res.headers();
+      for (const [name, want] of [["x-content-type-options", /^nosniff$/], ["x-frame-options", /^DENY$/],
+        ["referrer-policy", /^no-referrer$/], ["content-security-policy", /script-src 'sha256-.*connect-src 'self'.*frame-ancestors 'none'/]]) {
+        if (!want.test(h[name] || "")) throw new Error(`/docs ${name}: ${h[name]}`);
+      }
+
+      step("with the token typed in, the page works against its own API");
+      await page.locator("#token").fill(token);
+      await page.locator("#token").dispatchEvent("change");
+      await page.locator("details.op", { hasText: "/queues" }).first().waitFor();
+      const queues = page.locator("details.op.GET", { has: page.locator(".path", { hasText: /^\/queues$/ }) });
+      await queues.locator("summary").click();
+      const sent = page.waitForRequest((r) => r.url() === `${base}/queues` && r.headers().authorization === `Bearer ${token}`);
+      await queues.getByRole("button", { name: "Execute" }).click();
+      await sent;
+      await queues.locator("h4", { hasText: /^Response 200 / }).waitFor();
+      await screenshot(page, "docs-execute");
+
+      step("?spec= naming another origin loads nothing from it");
+      await page.goto(`${base}/docs?spec=${encodeURIComponent(`${other.url}/openapi.json`)}`);
+      await page.getByText("The spec parameter is not supported").waitFor();
+      await page.goto(`${base}/docs?spec=${other.url}/openapi.json`);
+      await page.getByText("The spec parameter is not supported").waitFor();
+      if ((await page.locator("#token").inputValue()) !== token) throw new Error("the token did not stay in the tab");
+
+      step("an operation whose path is another origin's URL is not sent there");
+      const hostile = structuredClone(spec);
+      hostile.paths[`${other.url}/steal`] = { get: { summary: "steal", responses: { 200: { description: "ok" } } } };
+      hostile.paths[`//127.0.0.1:${new URL(other.url).port}/steal2`] = hostile.paths[`${other.url}/steal`];
+      await page.route(`${base}/openapi.json`, (route) => route.fulfill({ json: hostile }));
+      await page.goto(`${base}/docs`);
+      for (const path of [`${other.url}/steal`, `//127.0.0.1:${new URL(other.url).port}/steal2`]) {
+        const op = page.locator("details.op.GET", { has: page.locator(".path", { hasText: path }) });
+        await op.locator("summary").click();
+        await op.getByRole("button", { name: "Execute" }).click();
+        // An absolute URL is refused; a network-path one ("//host/...") is a path of this API.
+        if (path.startsWith("http")) await op.getByText(`Not sent: ${other.url} is not this API's origin`).waitFor();
+        else await op.locator("h4", { hasText: /^Response \d+/ }).waitFor();
+      }
+      await page.unroute(`${base}/openapi.json`);
+      await screenshot(page, "docs-off-origin-refused");
+    });
+    step("the dashboard's stored token does not reach the other origin either");
+    await withPage(async (page) => {
+      await page.goto(`${base}/dashboard`);
+      await page.evaluate((t) => sessionStorage.setItem("taskq-token", t), token);
+      await page.goto(`${base}/docs?spec=${other.url}/openapi.json`);
+      await page.getByText("The spec parameter is not supported").waitFor();
+    });
+    if (other.seen.length) throw new Error(`the other origin was sent ${JSON.stringify(other.seen)}`);
+  } finally {
+    other.close();
+  }
+}
+
 mkdirSync(artifacts, { recursive: true });
-const scenarios = { jobs: jobsScenario, token: tokenScenario };
+const scenarios = { jobs: jobsScenario, token: tokenScenario, docs: docsScenario };
 if (!scenarios[scenario]) throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(scenarios)}`);
 await scenarios[scenario]();
 step("passed");
