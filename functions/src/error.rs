@@ -37,6 +37,8 @@ pub enum ApiError {
         /// MAX_BODY, in bytes.
         limit: usize,
     },
+    /// The queue holds MAX_QUEUED waiting jobs; nothing was written: 429.
+    QueueFull(String),
     /// Redis did not answer within REDIS_TIMEOUT, or answered an error: 503.
     RedisUnavailable,
 }
@@ -95,6 +97,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::QueueFull(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::RedisUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -120,6 +123,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit } => {
                 json(status, &detail(format!("request body is larger than MAX_BODY ({limit} bytes)")))
             }
+            ApiError::QueueFull(what) => json(status, &detail(what)),
             ApiError::RedisUnavailable => json(status, &detail("Redis is unreachable; try again shortly".into())),
         };
         if status == StatusCode::UNAUTHORIZED {
@@ -141,6 +145,7 @@ impl From<taskq::Error> for ApiError {
                 format!("unknown task {t:?}; expected one of: {}", task_names()),
             ),
             taskq::Error::InvalidArgs(a) => ApiError::invalid(&["body", &a.field], "value_error", a.message),
+            full @ taskq::Error::QueueFull { .. } => ApiError::QueueFull(format!("{full}; try again later")),
             taskq::Error::CursorMismatch => ApiError::Validation(vec![cursor_error()]),
         }
     }

@@ -91,7 +91,12 @@ pub struct Config {
     pub max_attempts: u32,
     /// Largest accepted request body, in bytes.
     pub max_body: usize,
+    /// Most jobs a queue may hold waiting (0: no bound); an enqueue beyond
+    /// it is refused, so a flood cannot grow Redis without limit.
+    pub max_queued: u64,
     /// When set, every route but /health needs `Authorization: Bearer <token>`.
+    /// Unset means open; set but empty is a configuration error (a token
+    /// that failed to arrive must not open the API).
     pub api_token: Option<String>,
     /// Log line format.
     pub log_format: LogFormat,
@@ -122,6 +127,7 @@ impl Default for Config {
             ecs_agent_uri: None,
             max_attempts: 3,
             max_body: 1024 * 1024,
+            max_queued: 100_000,
             api_token: None,
             log_format: LogFormat::Text,
         }
@@ -152,7 +158,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("ECS_AGENT_URI", "", "set by ECS: the worker asks its agent for scale-in protection while running jobs"),
     ("MAX_ATTEMPTS", "3", "runs before a crash-recovered job fails as abandoned"),
     ("MAX_BODY", "1048576", "largest request body in bytes"),
-    ("API_TOKEN", "", "bearer token required by every route but /health"),
+    ("MAX_QUEUED", "100000", "most jobs one queue may hold waiting (0: no bound); enqueues beyond it get 429"),
+    ("API_TOKEN", "", "bearer token required by every route but /health; unset: open; set but empty: an error"),
     ("LOG_FORMAT", "text", "json or text"),
     ("RUST_LOG", "info", "log levels, overall and per target, e.g. warn,taskq=debug"),
 ];
@@ -170,8 +177,20 @@ impl Config {
     }
 
     /// Reads settings through `get`, which returns a variable's value if set.
-    /// Empty values count as unset.
+    /// Empty values count as unset, but for API_TOKEN: an empty token is an
+    /// error, never an open API.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let api_token = match get("API_TOKEN").map(|v| v.trim().to_owned()) {
+            None => None,
+            Some(v) if v.is_empty() => {
+                return Err(ConfigError {
+                    var: "API_TOKEN",
+                    value: String::new(),
+                    accepts: "a non-empty bearer token; unset the variable to run the API without one",
+                });
+            }
+            Some(v) => Some(v),
+        };
         let get = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let d = Self::default();
         let secs = |var: &'static str, default: Duration| match get(var) {
@@ -274,7 +293,8 @@ impl Config {
             max_attempts: int("MAX_ATTEMPTS", d.max_attempts.into(), 1, 1000, "a whole number from 1 to 1000")? as u32,
             max_body: int("MAX_BODY", d.max_body as u64, 64, 64 * 1024 * 1024, "a number of bytes from 64 to 67108864")?
                 as usize,
-            api_token: get("API_TOKEN"),
+            max_queued: int("MAX_QUEUED", d.max_queued, 0, 1 << 40, "a whole number of jobs, 0 for no bound")?,
+            api_token,
             log_format,
         })
     }
@@ -371,6 +391,8 @@ mod tests {
         assert_eq!(c.api_port, 8000);
         assert_eq!(c.queues, ["high", "default"]);
         assert_eq!(c.key_prefix, "{taskq}");
+        assert_eq!(c.max_queued, 100_000);
+        assert_eq!(c.api_token, None, "unset: open");
     }
 
     #[test]
@@ -390,6 +412,10 @@ mod tests {
             ("MAX_ATTEMPTS", "x"),
             ("LOG_FORMAT", "xml"),
             ("REDIS_TIMEOUT", "inf"),
+            ("MAX_QUEUED", "-1"),
+            ("MAX_QUEUED", "many"),
+            ("API_TOKEN", ""),
+            ("API_TOKEN", "  "),
         ];
         for (var, value) in cases {
             let err = load(&[(var, value)]).expect_err(var);
@@ -409,8 +435,12 @@ mod tests {
             ("KEY_PREFIX", "app:{jobs}"),
             ("WORKER_HEALTH_FILE", "/tmp/health"),
             ("ECS_AGENT_URI", "http://169.254.170.2/api/task-1"),
+            ("MAX_QUEUED", "0"),
+            ("API_TOKEN", " s3cret "),
         ])
         .unwrap();
+        assert_eq!(c.max_queued, 0);
+        assert_eq!(c.api_token.as_deref(), Some("s3cret"));
         assert_eq!(c.worker_health_file.as_deref(), Some("/tmp/health"));
         assert_eq!(c.ecs_agent_uri.as_deref(), Some("http://169.254.170.2/api/task-1"));
         assert_eq!(c.queues, ["urgent", "high", "default"]);

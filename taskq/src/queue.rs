@@ -32,6 +32,16 @@ pub enum Error {
     /// The arguments do not fit the task.
     #[error("invalid arguments: {0}")]
     InvalidArgs(ArgsError),
+    /// The queue holds MAX_QUEUED waiting jobs: nothing was written.
+    #[error("queue {queue:?} is full: {waiting} jobs are waiting (MAX_QUEUED={limit})")]
+    QueueFull {
+        /// The queue.
+        queue: String,
+        /// Jobs waiting in it.
+        waiting: u64,
+        /// MAX_QUEUED.
+        limit: u64,
+    },
     /// A page cursor made for a list of another state.
     #[error("the cursor is for a list of jobs in another state")]
     CursorMismatch,
@@ -298,11 +308,12 @@ impl Queue {
         let digest = idempotency::digest(&job.task, &job.args, job.idempotency_key.as_deref());
         let id = uuid::Uuid::new_v4().to_string();
         let mut c = self.conn.clone();
-        let holder: Option<String> = scripts::ENQUEUE
+        let answer: redis::Value = scripts::ENQUEUE
             .key(self.keys.job(&id))
             .key(self.keys.queue(&job.queue))
             .key(self.keys.idempotency(&digest))
             .key(self.keys.wake())
+            .key(self.keys.tombstones(&job.queue))
             .arg(&id)
             .arg(ttl.max(1))
             .arg(&job.task)
@@ -310,8 +321,14 @@ impl Queue {
             .arg(&job.queue)
             .arg(now_rfc3339())
             .arg(timeout)
+            .arg(self.cfg.max_queued)
             .invoke_async(&mut c)
             .await?;
+        if let redis::Value::Int(waiting) = answer {
+            let (queue, limit) = (job.queue.clone(), self.cfg.max_queued);
+            return Err(Error::QueueFull { queue, waiting: waiting.max(0) as u64, limit });
+        }
+        let holder: Option<String> = redis::from_redis_value(answer).map_err(redis::RedisError::from)?;
         Ok(match holder {
             Some(existing) => Enqueued::Duplicate { duplicate: true, job_id: existing },
             None => Enqueued::Created { job_id: id, queue: job.queue.clone() },

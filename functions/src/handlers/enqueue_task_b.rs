@@ -14,6 +14,7 @@ use crate::views::{EnqueueReply, UserTaskRequest};
         (status = 200, description = "A new job, or the existing one (`duplicate`)", body = EnqueueReply),
         (status = 413, description = "Body larger than MAX_BODY", body = ErrorBody),
         (status = 422, description = "Missing or mistyped field", body = ValidationBody),
+        (status = 429, description = "The queue holds MAX_QUEUED waiting jobs: nothing was written", body = ErrorBody),
         (status = 503, description = "Redis is unreachable", body = ErrorBody),
     ))]
 pub async fn handle(call: Call) -> Reply {

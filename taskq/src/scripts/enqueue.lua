@@ -1,6 +1,9 @@
 --[[
-  Enqueues a job unless its idempotency key is held.
+  Enqueues a job unless its idempotency key is held or its queue is full.
 
+  0. If a bound is given and the queue holds that many waiting jobs (its
+     length minus its tombstones: O(1)), and the key is not held, refuse:
+     nothing is written. A held key still answers its job (step 2).
   1. SET the idempotency key to the new id, only if absent (NX), reading
      the previous holder (GET): check and claim are one step, so any number
      of identical concurrent requests create exactly one job.
@@ -18,6 +21,7 @@
     KEYS[2] queue list
     KEYS[3] idempotency key
     KEYS[4] wake list
+    KEYS[5] the queue's tombstone counter
     ARGV[1] job id
     ARGV[2] idempotency TTL, seconds
     ARGV[3] task name
@@ -25,11 +29,18 @@
     ARGV[5] queue name
     ARGV[6] now (RFC 3339)
     ARGV[7] timeout, seconds
+    ARGV[8] most waiting jobs the queue may hold (MAX_QUEUED), 0 for no bound
 
   Output:
     nil             enqueued
     string          id of the job already holding the key (duplicate)
+    integer         the queue is full: the number of jobs waiting in it
 ]]
+local bound = tonumber(ARGV[8])
+if bound > 0 then
+  local waiting = redis.call('LLEN', KEYS[2]) - tonumber(redis.call('GET', KEYS[5]) or '0')
+  if waiting >= bound and redis.call('EXISTS', KEYS[3]) == 0 then return waiting end
+end
 local holder = redis.call('SET', KEYS[3], ARGV[1], 'NX', 'GET', 'EX', ARGV[2])
 if holder then return holder end
 redis.call('HSET', KEYS[1], 'task', ARGV[3], 'args', ARGV[4], 'queue', ARGV[5], 'status', 'queued',
