@@ -50,7 +50,8 @@ async fn every_answer_is_protected_and_pages_have_their_policy() {
         }
         // An error, before any handler runs: a method the route does not serve.
         let mut event = event_json(version, "list_queues", "");
-        let method = if version == "v1" { &mut event["httpMethod"] } else { &mut event["requestContext"]["http"]["method"] };
+        let method =
+            if version == "v1" { &mut event["httpMethod"] } else { &mut event["requestContext"]["http"]["method"] };
         *method = "PUT".into();
         let answer =
             functions::invoke(state.clone(), route("list_queues"), request_of(&event)).await.expect("infallible");

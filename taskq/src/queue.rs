@@ -297,7 +297,9 @@ impl Queue {
         Ok(())
     }
 
-    /// Enqueues a job unless an identical one holds the idempotency key.
+    /// Enqueues a job unless an identical one holds the idempotency key (the
+    /// answer is then that job), or its queue already holds MAX_QUEUED waiting
+    /// jobs ([`Error::QueueFull`], nothing written).
     pub async fn enqueue(&self, job: &NewJob) -> Result<Enqueued, Error> {
         if !self.has_queue(&job.queue) {
             return Err(Error::UnknownQueue(job.queue.clone()));
