@@ -5,7 +5,9 @@
 //! and a worker in one process) on a free port, then runs
 //! `tests/dashboard/dashboard.mjs`: playwright-core driving Debian's
 //! `chromium` through the page (progress, cancel, requeue, purge, the token
-//! prompt), checking the API agrees after every action. Screenshots of each
+//! prompt; /docs against a recording server on another origin), checking the
+//! API agrees after every action and failing on anything the pages'
+//! Content-Security-Policy blocks. Screenshots of each
 //! view go to `target/test-artifacts/dashboard/`, with the stack's log.
 //!
 //! What the browser needs is installed when missing: Debian's `chromium` and
