@@ -162,6 +162,45 @@ async fn queued_jobs_survive_a_redis_restart_and_the_worker_reconnects() {
 }
 
 #[tokio::test]
+async fn an_outage_longer_than_three_beats_kills_no_live_worker() {
+    let mut server = RedisServer::start_mode(Mode::Aof);
+    let q = queue(&server.config()).await;
+    let env = [("WORKER_HEARTBEAT", "1"), ("MAX_ATTEMPTS", "1"), ("WORKER_CONCURRENCY", "2")];
+    let (a, b) = (WorkerProcess::start(&server, &env), WorkerProcess::start(&server, &env));
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(enqueue(&q, "long_task", json!({"duration": 10, "payload": i}), "default").await);
+    }
+    let inflight = |w: &WorkerProcess| {
+        w.name(&server).map_or(0, |n| count(&server, &["llen", &format!("{{taskq}}:inflight:{n}")]))
+    };
+    wait_until("both workers to run two jobs each", LONG, || inflight(&a) == 2 && inflight(&b) == 2);
+    // The outage: five beats long.
+    server.kill();
+    std::thread::sleep(Duration::from_secs(5));
+    server.restart();
+    wait_until("every job to end", Duration::from_secs(60), || {
+        ended_count(&server, "finished") + ended_count(&server, "failed") >= 4
+    });
+    for id in &ids {
+        let j = wait_status(&q, id, Status::Finished).await;
+        assert_eq!(j.attempts, 1, "{j:?}");
+    }
+    assert_eq!(ended_count(&server, "failed"), 0, "a job failed (abandoned?)");
+    assert_eq!(ended_count(&server, "finished"), 4);
+    assert_eq!(count(&server, &["zcard", "{taskq}:workers"]), 2, "a live worker was removed");
+    // A worker that truly died is still recovered, on the same clock.
+    let last = enqueue(&q, "long_task", json!({"duration": 30, "payload": "last"}), "default").await;
+    wait_status(&q, &last, Status::Started).await;
+    let holder = get(&q, &last).await.worker.expect("a worker runs it");
+    let (victim, _survivor) = if holder.contains(&format!("-{}-", a.pid())) { (a, b) } else { (b, a) };
+    victim.kill9();
+    let j = wait_status(&q, &last, Status::Failed).await;
+    assert_eq!(j.error.map(|e| e.kind).as_deref(), Some("abandoned"));
+    wait_until("the dead worker removed", LONG, || count(&server, &["zcard", "{taskq}:workers"]) == 1);
+}
+
+#[tokio::test]
 async fn a_one_node_cluster_runs_jobs_and_cancels() {
     let server = RedisServer::start_mode(Mode::Cluster);
     let cfg = server.config();
