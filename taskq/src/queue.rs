@@ -51,8 +51,9 @@ pub struct NewJob {
     pub idempotency_key: Option<String>,
     /// Run-time limit in seconds; TASK_TIMEOUT by default.
     pub timeout: Option<f64>,
-    /// Seconds the task expects to run; the idempotency key lives that long
-    /// plus IDEMP_MARGIN (TASK_TIMEOUT plus IDEMP_MARGIN when unknown).
+    /// Seconds the task expects to run (TASK_TIMEOUT when unknown); plus
+    /// IDEMP_MARGIN, recorded with the job. The idempotency key has no TTL:
+    /// it lives as long as the job.
     pub duration: Option<f64>,
 }
 
@@ -617,7 +618,8 @@ impl Queue {
                 state: if current_jobs.is_empty() { "idle" } else { "busy" },
                 current_jobs,
                 // Scores are on the liveness clock; the description has wall time.
-                heartbeat_age_ms: (now - h.get("heartbeat_ms").and_then(|v| v.parse::<i64>().ok()).unwrap_or(now)).max(0),
+                heartbeat_age_ms: (now - h.get("heartbeat_ms").and_then(|v| v.parse::<i64>().ok()).unwrap_or(now))
+                    .max(0),
                 processed: num("processed"),
                 failed: num("failed"),
                 started_at: h.get("started_at").cloned().unwrap_or_default(),

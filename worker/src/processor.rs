@@ -62,7 +62,7 @@ async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String))
     tracing::debug!(job_id = %job.id, task = %job.task, attempt = job.attempts, "job started");
 
     let Some((started, own_timeout)) = shared.registry.start(&job.task, ctx.clone(), &job.args) else {
-            return (
+        return (
             End::Failed(error("unknown_task", format!("no task named {:?} on this worker", job.task))),
             ctx.final_report(),
         );
@@ -70,7 +70,7 @@ async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String))
     let mut fut = match started {
         Ok(fut) => AssertUnwindSafe(fut).catch_unwind(),
         Err(e) => {
-                    return (End::Failed(error("invalid_args", e)), ctx.final_report());
+            return (End::Failed(error("invalid_args", e)), ctx.final_report());
         }
     };
     let timeout = own_timeout.unwrap_or_else(|| Duration::from_secs_f64(job.timeout.max(0.001)));

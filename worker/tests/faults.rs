@@ -215,7 +215,8 @@ async fn a_job_whose_end_is_retried_after_an_outage_is_never_given_back() {
         let duration = 1.0 + 0.45 * i as f64;
         ids.push(enqueue(&q, "long_task", json!({"duration": duration, "payload": i}), "default").await);
     }
-    let running = || w.name(&server).is_some_and(|n| count(&server, &["llen", &format!("{{taskq}}:inflight:{n}")]) == 8);
+    let running =
+        || w.name(&server).is_some_and(|n| count(&server, &["llen", &format!("{{taskq}}:inflight:{n}")]) == 8);
     wait_until("all eight jobs to start", LONG, running);
     let outage_began = chrono::Utc::now();
     server.kill();
