@@ -17,8 +17,7 @@ pub trait TaskArgs: Serialize + DeserializeOwned + Send + 'static {
     /// The task's name, as clients send it.
     const NAME: &'static str;
 
-    /// How long the task expects to run, if it says; the idempotency key lives
-    /// that long plus IDEMP_MARGIN.
+    /// How long the task expects to run, if it says.
     fn duration(&self) -> Option<f64> {
         None
     }

@@ -66,7 +66,8 @@ pub struct Config {
     pub failure_ttl: Duration,
     /// Default limit on a job's run time.
     pub task_timeout: Duration,
-    /// Added to a task's duration (or the timeout) to make the idempotency key's TTL.
+    /// Added to a task's duration (or the timeout), recorded with the job as
+    /// `idem_ttl`; the idempotency key itself lives as long as its job.
     pub idemp_margin: Duration,
     /// Local API server address.
     pub api_host: String,
@@ -146,7 +147,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("RESULT_TTL", "3600", "seconds finished and canceled jobs are kept"),
     ("FAILURE_TTL", "86400", "seconds failed jobs are kept"),
     ("TASK_TIMEOUT", "600", "default seconds a job may run"),
-    ("IDEMP_MARGIN", "300", "seconds added to a job's duration for its idempotency key"),
+    ("IDEMP_MARGIN", "300", "seconds added to a job's duration, recorded with the job"),
     ("API_HOST", "0.0.0.0", "address of the local API server"),
     ("API_PORT", "8000", "port of the local API server"),
     ("KEY_PREFIX", "{taskq}", "prefix of every Redis key, with a {hash tag}"),

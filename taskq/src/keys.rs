@@ -81,9 +81,15 @@ impl Keys {
         format!("{}:inflight:{worker}", self.prefix)
     }
 
-    /// Sorted set of workers by heartbeat.
+    /// Sorted set of workers by last heartbeat, on the liveness clock.
     pub fn workers(&self) -> String {
         format!("{}:workers", self.prefix)
+    }
+
+    /// The liveness clock: a hash whose `up` field advances only while Redis
+    /// serves heartbeats (see heartbeat.lua). Worker scores are on this clock.
+    pub fn clock(&self) -> String {
+        format!("{}:clock", self.prefix)
     }
 
     /// A worker's description.

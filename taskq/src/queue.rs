@@ -61,8 +61,9 @@ pub struct NewJob {
     pub idempotency_key: Option<String>,
     /// Run-time limit in seconds; TASK_TIMEOUT by default.
     pub timeout: Option<f64>,
-    /// Seconds the task expects to run; the idempotency key lives that long
-    /// plus IDEMP_MARGIN (TASK_TIMEOUT plus IDEMP_MARGIN when unknown).
+    /// Seconds the task expects to run (TASK_TIMEOUT when unknown); plus
+    /// IDEMP_MARGIN, recorded with the job. The idempotency key has no TTL:
+    /// it lives as long as the job.
     pub duration: Option<f64>,
 }
 
@@ -626,7 +627,7 @@ impl Queue {
         let (secs, micros): (i64, i64) = redis::from_redis_value_ref(time).map_err(redis::RedisError::from)?;
         let now = secs * 1000 + micros / 1000;
         let mut out = Vec::new();
-        for ((name, beat), pair) in names.into_iter().zip(rest.chunks(2)) {
+        for ((name, _), pair) in names.into_iter().zip(rest.chunks(2)) {
             let h: HashMap<String, String> = redis::from_redis_value_ref(&pair[0]).map_err(redis::RedisError::from)?;
             let current_jobs: Vec<String> = redis::from_redis_value_ref(&pair[1]).map_err(redis::RedisError::from)?;
             let num = |k: &str| h.get(k).and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -635,7 +636,9 @@ impl Queue {
                 concurrency: num("concurrency"),
                 state: if current_jobs.is_empty() { "idle" } else { "busy" },
                 current_jobs,
-                heartbeat_age_ms: (now - beat).max(0),
+                // Scores are on the liveness clock; the description has wall time.
+                heartbeat_age_ms: (now - h.get("heartbeat_ms").and_then(|v| v.parse::<i64>().ok()).unwrap_or(now))
+                    .max(0),
                 processed: num("processed"),
                 failed: num("failed"),
                 started_at: h.get("started_at").cloned().unwrap_or_default(),

@@ -3,7 +3,9 @@
 //! stops them in order.
 //!
 //! The heartbeat, every WORKER_HEARTBEAT, also: recovers the jobs of workers
-//! whose heartbeat lapsed; gives back jobs claimed by a lost reply that no
+//! whose heartbeat lapsed (three beats on a clock that stands still while
+//! Redis is unreachable, so an outage kills no live worker); stops runs whose
+//! job was taken from this worker; gives back jobs claimed by a lost reply that no
 //! slot runs; checks the cancel flag of running jobs (in case a publish was
 //! missed); prunes the registries of expired ids; and publishes counters.
 //!
@@ -226,13 +228,15 @@ impl Heartbeat {
         {
             tracing::warn!(error = %e, "cannot write WORKER_HEALTH_FILE");
         }
-        let lapse_ms = (s.cfg.worker_heartbeat * 3).as_millis() as u64;
+        let lapse_ms = lapse_ms(&s);
         let mut conn = s.conn.clone();
         let r: redis::RedisResult<(i64, Vec<String>)> = scripts::HEARTBEAT
             .key(s.keys.workers())
             .key(s.keys.worker(&s.name))
+            .key(s.keys.clock())
             .arg(&*s.name)
             .arg(lapse_ms)
+            .arg(s.cfg.worker_heartbeat.as_millis() as u64)
             .arg("queues")
             .arg(s.cfg.queues.join(","))
             .arg("concurrency")
@@ -256,8 +260,9 @@ impl Heartbeat {
         };
         self.beats += 1;
         if registered == 0 && self.beats > 1 {
-            tracing::error!(worker = %s.name, "this worker was declared dead; its jobs were recovered elsewhere");
-            s.running.stop_all(StopReason::Lost);
+            // Only the runs whose ids left our in-flight list are stopped (by
+            // `reconcile`): a run this worker still holds goes on.
+            tracing::error!(worker = %s.name, "this worker was declared dead; jobs taken from it stop");
         }
         for name in dead.iter().filter(|n| **n != *s.name) {
             if let Err(e) = recover(&s, name).await {
@@ -283,8 +288,12 @@ impl Heartbeat {
         }
     }
 
-    /// Fires the token of running jobs whose cancel flag is set, and gives
-    /// back claimed jobs that no slot has run for a whole beat.
+    /// Fires the token of running jobs whose cancel flag is set, stops runs
+    /// whose id left this worker's in-flight list (recovered by another
+    /// worker: their end would not be written), and gives back claimed jobs
+    /// that no slot has held for a whole beat. A slot holds its job from its
+    /// start until its end is written, so a job whose end is being retried
+    /// is never given back.
     async fn reconcile(&mut self) -> redis::RedisResult<()> {
         let s = &self.shared;
         let mut conn = s.conn.clone();
@@ -304,6 +313,11 @@ impl Heartbeat {
         for (id, st) in running.iter().zip(statuses) {
             if st.as_deref() == Some("cancel_requested") && s.running.stop(id, StopReason::Canceled) {
                 tracing::info!(job_id = %id, "cancellation found by flag check");
+            }
+        }
+        for id in running.iter().filter(|id| !claimed.contains(id)) {
+            if s.running.stop(id, StopReason::Lost) {
+                tracing::warn!(job_id = %id, "job was taken from this worker; stopping its run");
             }
         }
         let orphans: HashSet<String> = claimed.into_iter().filter(|id| !running.contains(id)).collect();
@@ -340,6 +354,7 @@ async fn recover(s: &Shared, name: &str) -> redis::RedisResult<()> {
             .key(s.keys.ended_prefix())
             .key(s.keys.wake())
             .key(s.keys.stats(&stats_minute(&chrono::Utc::now())))
+            .key(s.keys.clock())
             .arg(name)
             .arg(now_rfc3339())
             .arg(now_ms())
@@ -348,16 +363,30 @@ async fn recover(s: &Shared, name: &str) -> redis::RedisResult<()> {
             .arg(s.cfg.result_ttl.as_secs())
             .arg(RECOVER_BATCH)
             .arg(&abandoned)
+            .arg(lapse_ms(s))
             .invoke_async(&mut conn)
             .await?;
         if requeued + failed + canceled > 0 {
             tracing::warn!(dead = %name, requeued, failed, canceled, "recovered jobs of a dead worker");
         }
-        if done == 1 {
-            tracing::info!(dead = %name, "dead worker removed");
-            return Ok(());
+        match done {
+            1 => {
+                tracing::info!(dead = %name, "dead worker removed");
+                return Ok(());
+            }
+            2 => {
+                tracing::info!(worker = %name, "worker beat again; it keeps its jobs");
+                return Ok(());
+            }
+            _ => {}
         }
     }
+}
+
+/// Silence after which a worker counts as dead: three beats, on the
+/// liveness clock (which stands still while Redis does not serve beats).
+fn lapse_ms(s: &Shared) -> u64 {
+    (s.cfg.worker_heartbeat * 3).as_millis() as u64
 }
 
 /// Drops expired ids from the registries of ended jobs.

@@ -43,11 +43,17 @@ pub async fn run(shared: Arc<Shared>) {
             },
         };
         let (end, report) = execute(&shared, &job).await;
+        let id = job.id.clone();
         next = finish(&shared, Arc::new(job), end, report).await;
+        // Held until its end is written (or given back): the heartbeat never
+        // takes a job whose end is still being retried for an orphan.
+        shared.running.remove(&id);
     }
 }
 
 /// Runs one job under its timeout; returns how it ended and its last report.
+/// The job stays registered in `running`: the caller removes it once its end
+/// is written.
 async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String)) {
     let stop = shared.running.add(&job.id);
     let reporter =
@@ -56,7 +62,6 @@ async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String))
     tracing::debug!(job_id = %job.id, task = %job.task, attempt = job.attempts, "job started");
 
     let Some((started, own_timeout)) = shared.registry.start(&job.task, ctx.clone(), &job.args) else {
-        shared.running.remove(&job.id);
         return (
             End::Failed(error("unknown_task", format!("no task named {:?} on this worker", job.task))),
             ctx.final_report(),
@@ -65,7 +70,6 @@ async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String))
     let mut fut = match started {
         Ok(fut) => AssertUnwindSafe(fut).catch_unwind(),
         Err(e) => {
-            shared.running.remove(&job.id);
             return (End::Failed(error("invalid_args", e)), ctx.final_report());
         }
     };
@@ -85,7 +89,6 @@ async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String))
         None => tokio::time::timeout(STOP_GRACE, &mut fut).await.ok(),
     };
     drop(fut);
-    shared.running.remove(&job.id);
 
     let reason = stop.reason();
     let end = match (outcome, reason) {

@@ -162,6 +162,85 @@ async fn queued_jobs_survive_a_redis_restart_and_the_worker_reconnects() {
 }
 
 #[tokio::test]
+async fn an_outage_longer_than_three_beats_kills_no_live_worker() {
+    let mut server = RedisServer::start_mode(Mode::Aof);
+    let q = queue(&server.config()).await;
+    let env = [("WORKER_HEARTBEAT", "1"), ("MAX_ATTEMPTS", "1"), ("WORKER_CONCURRENCY", "2")];
+    let (a, b) = (WorkerProcess::start(&server, &env), WorkerProcess::start(&server, &env));
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(enqueue(&q, "long_task", json!({"duration": 10, "payload": i}), "default").await);
+    }
+    let inflight = |w: &WorkerProcess| {
+        w.name(&server).map_or(0, |n| count(&server, &["llen", &format!("{{taskq}}:inflight:{n}")]))
+    };
+    wait_until("both workers to run two jobs each", LONG, || inflight(&a) == 2 && inflight(&b) == 2);
+    // The outage: five beats long.
+    server.kill();
+    std::thread::sleep(Duration::from_secs(5));
+    server.restart();
+    wait_until("every job to end", Duration::from_secs(60), || {
+        ended_count(&server, "finished") + ended_count(&server, "failed") >= 4
+    });
+    for id in &ids {
+        let j = wait_status(&q, id, Status::Finished).await;
+        assert_eq!(j.attempts, 1, "{j:?}");
+    }
+    assert_eq!(ended_count(&server, "failed"), 0, "a job failed (abandoned?)");
+    assert_eq!(ended_count(&server, "finished"), 4);
+    assert_eq!(count(&server, &["zcard", "{taskq}:workers"]), 2, "a live worker was removed");
+    // A worker that truly died is still recovered, on the same clock.
+    let last = enqueue(&q, "long_task", json!({"duration": 30, "payload": "last"}), "default").await;
+    wait_status(&q, &last, Status::Started).await;
+    let holder = get(&q, &last).await.worker.expect("a worker runs it");
+    let (victim, _survivor) = if holder.contains(&format!("-{}-", a.pid())) { (a, b) } else { (b, a) };
+    victim.kill9();
+    let j = wait_status(&q, &last, Status::Failed).await;
+    assert_eq!(j.error.map(|e| e.kind).as_deref(), Some("abandoned"));
+    wait_until("the dead worker removed", LONG, || count(&server, &["zcard", "{taskq}:workers"]) == 1);
+}
+
+#[tokio::test]
+async fn a_job_whose_end_is_retried_after_an_outage_is_never_given_back() {
+    // Jobs end while Redis is down; each slot retries its end with its own
+    // backoff, some more than a beat after Redis is back. Meanwhile the
+    // heartbeat looks for claimed jobs no slot holds: none of these may be
+    // given back (run again, their first end dropped).
+    let mut server = RedisServer::start_mode(Mode::Aof);
+    let q = queue(&server.config()).await;
+    let env = [("WORKER_HEARTBEAT", "1"), ("WORKER_CONCURRENCY", "8")];
+    let w = WorkerProcess::start(&server, &env);
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        let duration = 1.0 + 0.45 * i as f64;
+        ids.push(enqueue(&q, "long_task", json!({"duration": duration, "payload": i}), "default").await);
+    }
+    let running =
+        || w.name(&server).is_some_and(|n| count(&server, &["llen", &format!("{{taskq}}:inflight:{n}")]) == 8);
+    wait_until("all eight jobs to start", LONG, running);
+    let outage_began = chrono::Utc::now();
+    server.kill();
+    std::thread::sleep(Duration::from_secs(6));
+    server.restart();
+    for id in &ids {
+        let j = wait_status(&q, id, Status::Finished).await;
+        let started = chrono::DateTime::parse_from_rfc3339(j.started_at.as_deref().expect("started")).unwrap();
+        assert!(started < outage_began, "job ran again after the outage: {j:?}");
+    }
+    // A few more beats: nothing is given back late either.
+    let beats = count(&server, &["hget", &format!("{{taskq}}:worker:{}", w.name(&server).unwrap()), "heartbeat_ms"]);
+    wait_until("three more beats", LONG, || {
+        count(&server, &["hget", &format!("{{taskq}}:worker:{}", w.name(&server).unwrap()), "heartbeat_ms"])
+            >= beats + 3000
+    });
+    assert_eq!(ended_count(&server, "finished"), 8);
+    assert_eq!(count(&server, &["llen", "{taskq}:queue:default"]), 0);
+    for id in &ids {
+        assert_eq!(get(&q, id).await.status, Status::Finished);
+    }
+}
+
+#[tokio::test]
 async fn a_one_node_cluster_runs_jobs_and_cancels() {
     let server = RedisServer::start_mode(Mode::Cluster);
     let cfg = server.config();

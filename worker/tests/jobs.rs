@@ -57,14 +57,41 @@ async fn fifty_concurrent_identical_enqueues_make_one_job() {
 }
 
 #[tokio::test]
-async fn idempotency_key_lives_duration_plus_margin() {
+async fn idempotency_key_lives_while_its_job_waits_in_the_queue() {
     let server = RedisServer::start();
-    let q = queue(&server.config()).await;
-    enqueue(&q, "long_task", json!({"duration": 40}), "default").await;
+    let mut cfg = server.config();
+    cfg.idemp_margin = Duration::from_secs(2);
+    let q = queue(&cfg).await;
+    let args = json!({"user_id": 4242, "duration": 0});
+    let first = enqueue(&q, "task_a", args.clone(), "default").await;
     let mut c = redis_conn(&server).await;
+    let server_ms = |c: &mut redis::aio::MultiplexedConnection| {
+        let mut c = c.clone();
+        async move {
+            let (s, us): (i64, i64) = redis::cmd("TIME").query_async(&mut c).await.unwrap();
+            s * 1000 + us / 1000
+        }
+    };
+    let enqueued_ms = server_ms(&mut c).await;
     let keys: Vec<String> = c.keys("{taskq}:idem:*").await.unwrap();
-    let ttl: i64 = c.ttl(&keys[0]).await.unwrap();
-    assert!((330..=340).contains(&ttl), "ttl {ttl}");
+    let pttl: i64 = c.pttl(&keys[0]).await.unwrap();
+    assert_eq!(pttl, -1, "the key of a queued job must not expire");
+    // Past the old TTL (duration plus IDEMP_MARGIN, from enqueue), on Redis's clock.
+    let deadline = std::time::Instant::now() + LONG;
+    while server_ms(&mut c).await < enqueued_ms + 2_500 {
+        assert!(std::time::Instant::now() < deadline, "Redis's clock does not advance");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let job = NewJob::from_catalogue("task_a", args.clone(), "default").unwrap();
+    match q.enqueue(&job).await.unwrap() {
+        taskq::Enqueued::Duplicate { job_id, .. } => assert_eq!(job_id, first),
+        other => panic!("a twin of a queued job was made: {other:?}"),
+    }
+    // It still goes with the job's end: the same request then makes a new job.
+    let w = InProcess::start(cfg.clone()).await;
+    wait_status(&q, &first, Status::Finished).await;
+    assert_ne!(enqueue(&q, "task_a", args, "default").await, first);
+    w.stop().await;
 }
 
 #[tokio::test]

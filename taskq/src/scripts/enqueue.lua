@@ -6,7 +6,9 @@
      nothing is written. A held key still answers its job (step 2).
   1. SET the idempotency key to the new id, only if absent (NX), reading
      the previous holder (GET): check and claim are one step, so any number
-     of identical concurrent requests create exactly one job.
+     of identical concurrent requests create exactly one job. The key has
+     no TTL: it lives as long as the job (queued, running), and every
+     script that ends the job deletes it.
   2. If it was held, return the holder's id; nothing else is written.
   3. Else write the job hash (no `attempts`: absent means 0; no
      `enqueued_at`: absent means `created_at`, until a requeue writes it) and
@@ -23,7 +25,7 @@
     KEYS[4] wake list
     KEYS[5] the queue's tombstone counter
     ARGV[1] job id
-    ARGV[2] idempotency TTL, seconds
+    ARGV[2] the job's duration plus IDEMP_MARGIN, seconds (kept as idem_ttl)
     ARGV[3] task name
     ARGV[4] args (JSON)
     ARGV[5] queue name
@@ -41,7 +43,7 @@ if bound > 0 then
   local waiting = redis.call('LLEN', KEYS[2]) - tonumber(redis.call('GET', KEYS[5]) or '0')
   if waiting >= bound and redis.call('EXISTS', KEYS[3]) == 0 then return waiting end
 end
-local holder = redis.call('SET', KEYS[3], ARGV[1], 'NX', 'GET', 'EX', ARGV[2])
+local holder = redis.call('SET', KEYS[3], ARGV[1], 'NX', 'GET')
 if holder then return holder end
 redis.call('HSET', KEYS[1], 'task', ARGV[3], 'args', ARGV[4], 'queue', ARGV[5], 'status', 'queued',
   'created_at', ARGV[6], 'timeout', ARGV[7], 'idem', KEYS[3], 'idem_ttl', ARGV[2])

@@ -11,6 +11,10 @@
   Ended jobs release their idempotency key. When the list is empty the worker
   is removed from the workers set and its description deleted.
 
+  First, the worker's heartbeat is checked again on the liveness clock (see
+  heartbeat.lua): a worker that beat since it was found dead (between two
+  batches, or after an outage) keeps its jobs, and nothing changes.
+
   Input:
     KEYS[1] the dead worker's in-flight list
     KEYS[2] workers sorted set
@@ -20,6 +24,7 @@
     KEYS[6] registry-of-ended-jobs prefix (plus '<queue>:<state>')
     KEYS[7] wake list
     KEYS[8] this minute's counters
+    KEYS[9] liveness clock hash
     ARGV[1] dead worker name
     ARGV[2] now (RFC 3339)
     ARGV[3] now, ms
@@ -28,10 +33,15 @@
     ARGV[6] result TTL, seconds
     ARGV[7] batch size
     ARGV[8] error JSON for abandoned jobs
+    ARGV[9] lapse, ms
 
   Output:
-    {requeued, failed, canceled, done}  done: 1 when the worker is gone
+    {requeued, failed, canceled, done}  done: 1 when the worker is gone,
+                                        2 when it is alive (nothing done)
 ]]
+local beat = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1]) or '-1')
+local up = tonumber(redis.call('HGET', KEYS[9], 'up') or '0')
+if beat > up - tonumber(ARGV[9]) then return {0, 0, 0, 2} end
 local requeued, failed, canceled = 0, 0, 0
 for _ = 1, tonumber(ARGV[7]) do
   local id = redis.call('RPOP', KEYS[1])

@@ -16,7 +16,7 @@
     {1, 'queued'}  requeued
     {0, status}    it is not failed or canceled; nothing changed
 ]]
-local f = redis.call('HMGET', KEYS[1], 'status', 'queue', 'idem', 'idem_ttl')
+local f = redis.call('HMGET', KEYS[1], 'status', 'queue', 'idem')
 local status = f[1]
 if not status then return false end
 if status ~= 'failed' and status ~= 'canceled' then return {0, status} end
@@ -24,7 +24,7 @@ redis.call('ZREM', KEYS[2] .. f[2] .. ':' .. status, ARGV[1])
 redis.call('HDEL', KEYS[1], 'started_at', 'ended_at', 'result', 'error', 'progress', 'worker')
 redis.call('HSET', KEYS[1], 'status', 'queued', 'enqueued_at', ARGV[2], 'attempts', 0)
 redis.call('PERSIST', KEYS[1])
-if f[3] and f[3] ~= '' then redis.call('SET', f[3], ARGV[1], 'NX', 'EX', f[4] or 3600) end
+if f[3] and f[3] ~= '' then redis.call('SET', f[3], ARGV[1], 'NX') end
 redis.call('LPUSH', KEYS[3] .. f[2], ARGV[1])
 if redis.call('LLEN', KEYS[4]) == 0 then redis.call('LPUSH', KEYS[4], 1) end
 return {1, 'queued'}
