@@ -258,6 +258,9 @@ pub struct Queue {
 /// Ids popped per purge call: bounds the time one script holds Redis.
 const PURGE_BATCH: usize = 500;
 
+/// Failed ids read per round of `requeue_failed`.
+const REQUEUE_BATCH: usize = 500;
+
 impl Queue {
     /// Connects with `cfg`.
     pub async fn connect(cfg: Config) -> Result<Queue, Error> {
@@ -440,30 +443,40 @@ impl Queue {
         })
     }
 
-    /// Requeues every failed job of `queue` (all queues when `None`); returns how many.
+    /// Requeues every failed job of `queue` (all queues when `None`) that had
+    /// failed when the call began; returns how many. Jobs that fail again
+    /// meanwhile (their end time is later) stay failed: the call always ends.
     pub async fn requeue_failed(&self, queue: Option<&str>) -> Result<u64, Error> {
+        let began = now_ms();
         let mut n = 0;
         for q in self.queues_or(queue)? {
             let key = self.keys.ended(&q, Status::Failed);
-            loop {
-                let mut c = self.conn.clone();
-                let ids: Vec<String> = c.zrange(&key, 0, 499).await?;
+            let mut c = self.conn.clone();
+            // At most what was there at the start, even if an end time comes
+            // from a clock behind this one.
+            let mut left: usize = c.zcount(&key, "-inf", began).await?;
+            while left > 0 {
+                let ids: Vec<String> = redis::cmd("ZRANGE")
+                    .arg(&key)
+                    .arg("-inf")
+                    .arg(began)
+                    .arg("BYSCORE")
+                    .arg("LIMIT")
+                    .arg(0)
+                    .arg(left.min(REQUEUE_BATCH))
+                    .query_async(&mut c)
+                    .await?;
                 if ids.is_empty() {
                     break;
                 }
-                let mut progressed = false;
+                left = left.saturating_sub(ids.len());
                 for id in &ids {
                     if self.requeue(id).await? == RequeueOutcome::Requeued {
                         n += 1;
-                        progressed = true;
                     } else {
                         // Expired or changed meanwhile: drop it from the registry.
                         let _: () = c.zrem(&key, id).await?;
-                        progressed = true;
                     }
-                }
-                if !progressed {
-                    break;
                 }
             }
         }

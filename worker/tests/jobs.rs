@@ -473,3 +473,28 @@ async fn a_burst_of_short_jobs_is_ended_in_batches_each_exactly_once() {
     assert_eq!(finished, 600, "a job was counted twice or not at all");
     w.stop().await;
 }
+
+#[tokio::test]
+async fn requeue_failed_requeues_what_had_failed_and_returns_while_jobs_fail_again() {
+    let server = RedisServer::start();
+    let cfg = server.config();
+    let q = queue(&cfg).await;
+    let w = InProcess::start(cfg).await;
+    let jobs: Vec<NewJob> = (0..200).map(|n| NewJob::new("fail", json!({ "n": n }), "default")).collect();
+    let ids: Vec<String> = futures_util::future::join_all(jobs.iter().map(|j| q.enqueue(j)))
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().job_id().to_owned())
+        .collect();
+    testkit::wait_for("200 failures", LONG, || async {
+        q.get_many(&ids).await.unwrap().iter().filter(|j| j.status == Status::Failed).count() == ids.len()
+    })
+    .await;
+    // The worker keeps running: each requeued job fails again at once.
+    let n = tokio::time::timeout(LONG, q.requeue_failed(Some("default")))
+        .await
+        .expect("requeue_failed returns while requeued jobs fail again")
+        .unwrap();
+    assert_eq!(n, 200, "each job that had failed is requeued once");
+    w.stop().await;
+}
