@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `P:queue:<q>` | list | queued job ids; pushed left, taken right |
 //! | `P:tombstones:<q>` | string | ids of canceled jobs still in that list |
+//! | `P:pushed:<q>` | string | ids ever pushed on the left of that list: places a job's `seq` in it |
 //! | `P:job:<id>` | hash | the job |
 //! | `P:idem:<digest>` | string | id of the job holding an idempotency key |
 //! | `P:wake` | list | a marker that wakes an idle worker |
@@ -54,6 +55,18 @@ impl Keys {
     /// Prefix of the tombstone counters.
     pub fn tombstones_prefix(&self) -> String {
         format!("{}:tombstones:", self.prefix)
+    }
+
+    /// Count of ids ever pushed on the left of a queue's list. A job's `seq`
+    /// field is this count minus its index from the left, which no take,
+    /// push or purge changes: a page of queued jobs starts at a computed index.
+    pub fn pushed(&self, queue: &str) -> String {
+        format!("{}:pushed:{queue}", self.prefix)
+    }
+
+    /// Prefix of the push counters.
+    pub fn pushed_prefix(&self) -> String {
+        format!("{}:pushed:", self.prefix)
     }
 
     /// Hash of one job.

@@ -162,9 +162,10 @@ pub struct JobPage {
 /// Travels as text in `next_cursor` ([`Cursor::parse`], `to_string`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cursor {
-    /// Queued jobs: after this id in the queue (`q:<id>`). Once that id has
-    /// left the queue, every older one has too: the list is done.
-    Queued(String),
+    /// Queued jobs: after this place in the queue (`q:<seq>`), the `seq` of
+    /// the last id the page looked at (see `scripts/list_queued.lua`). Once
+    /// that place has left the queue, every older one has too: the list is done.
+    Queued(i64),
     /// Running jobs, newest start first: after this start and id
     /// (`r:<id>:<started_at>`).
     Running { id: String, started_at: String },
@@ -179,7 +180,7 @@ impl Cursor {
     pub fn parse(s: &str) -> Option<Cursor> {
         let (kind, rest) = s.split_once(':')?;
         match kind {
-            "q" => is_job_id(rest).then(|| Cursor::Queued(rest.to_owned())),
+            "q" => rest.parse().ok().map(Cursor::Queued),
             "r" => {
                 let (id, started_at) = rest.split_once(':')?;
                 let fits =
@@ -206,7 +207,7 @@ impl Cursor {
 impl std::fmt::Display for Cursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Cursor::Queued(id) => write!(f, "q:{id}"),
+            Cursor::Queued(seq) => write!(f, "q:{seq}"),
             Cursor::Running { id, started_at } => write!(f, "r:{id}:{started_at}"),
             Cursor::Ended { at, skip } => write!(f, "e:{at}:{skip}"),
         }
@@ -257,6 +258,10 @@ pub struct Queue {
 
 /// Ids popped per purge call: bounds the time one script holds Redis.
 const PURGE_BATCH: usize = 500;
+
+/// Most ids one page of queued jobs looks at: tombstones take places in the
+/// list, so a page may hold fewer jobs than asked, never cost more than this.
+const QUEUED_PAGE_BUDGET: usize = 1000;
 
 /// Failed ids read per round of `requeue_failed`.
 const REQUEUE_BATCH: usize = 500;
@@ -320,6 +325,7 @@ impl Queue {
             .key(self.keys.idempotency(&digest))
             .key(self.keys.wake())
             .key(self.keys.tombstones(&job.queue))
+            .key(self.keys.pushed(&job.queue))
             .arg(&id)
             .arg(ttl.max(1))
             .arg(&job.task)
@@ -432,6 +438,7 @@ impl Queue {
             .key(self.keys.ended_prefix())
             .key(self.keys.queue_prefix())
             .key(self.keys.wake())
+            .key(self.keys.pushed_prefix())
             .arg(id)
             .arg(now_rfc3339())
             .invoke_async(&mut c)
@@ -533,37 +540,22 @@ impl Queue {
         let mut c = self.conn.clone();
         match status {
             Status::Queued => {
-                let key = self.keys.queue(queue);
-                let mut at = match cursor {
-                    Some(Cursor::Queued(after)) => {
-                        let found: Option<usize> = redis::cmd("LPOS").arg(&key).arg(after).query_async(&mut c).await?;
-                        match found {
-                            Some(i) => i + 1,
-                            None => return Ok(JobPage { jobs: Vec::new(), next_cursor: None }),
-                        }
-                    }
-                    _ => 0,
+                let after = match cursor {
+                    Some(Cursor::Queued(seq)) => seq.to_string(),
+                    _ => String::new(),
                 };
-                // Newest are pushed on the left. Tombstones (ids of canceled
-                // jobs) take places in the list: read on for the missing
-                // jobs, never more ids than the page still lacks, so that the
-                // cursor is the last id looked at.
-                let mut jobs = Vec::new();
-                let mut last = None;
-                let mut more = false;
-                while jobs.len() < limit {
-                    let want = limit - jobs.len();
-                    let ids: Vec<String> = c.lrange(&key, at as isize, (at + want) as isize).await?;
-                    more = ids.len() > want;
-                    let page: Vec<String> = ids.into_iter().take(want).collect();
-                    at += page.len();
-                    last = page.last().cloned().or(last);
-                    jobs.extend(self.get_many(&page).await?.into_iter().filter(|j| j.status == Status::Queued));
-                    if !more {
-                        break;
-                    }
-                }
-                let next_cursor = last.filter(|_| more).map(|id| Cursor::Queued(id).to_string());
+                let (ids, last, more): (Vec<String>, Option<i64>, i64) = scripts::LIST_QUEUED
+                    .key(self.keys.queue(queue))
+                    .key(self.keys.pushed(queue))
+                    .key(self.keys.job_prefix())
+                    .arg(after)
+                    .arg(limit)
+                    .arg(QUEUED_PAGE_BUDGET)
+                    .invoke_async(&mut c)
+                    .await?;
+                // A job taken between the script and this read is no longer queued.
+                let jobs = self.get_many(&ids).await?.into_iter().filter(|j| j.status == Status::Queued).collect();
+                let next_cursor = last.filter(|_| more == 1).map(|seq| Cursor::Queued(seq).to_string());
                 Ok(JobPage { jobs, next_cursor })
             }
             Status::Started | Status::CancelRequested => {
@@ -730,18 +722,29 @@ mod tests {
     fn cursors_read_back_what_they_write_and_nothing_else() {
         let id = "8f14e45f-ceea-467f-a8f9-5e3b5f3e0c1a".to_owned();
         for c in [
-            Cursor::Queued(id.clone()),
+            Cursor::Queued(41),
+            Cursor::Queued(-3),
             Cursor::Running { id: id.clone(), started_at: "2026-11-29T17:00:00.123456Z".into() },
             Cursor::Ended { at: 1_764_435_600_123, skip: 3 },
         ] {
             assert_eq!(Cursor::parse(&c.to_string()), Some(c));
         }
-        for bad in
-            ["", "12", "q:", "q:not-a-uuid", "r:x:y", "e:1", "e:-5:0", "e:1:x", "x:1:2", &format!("r:{id}:yesterday")]
-        {
+        for bad in [
+            "",
+            "12",
+            "q:",
+            "q:not-a-number",
+            "q:1.5",
+            "r:x:y",
+            "e:1",
+            "e:-5:0",
+            "e:1:x",
+            "x:1:2",
+            &format!("r:{id}:yesterday"),
+        ] {
             assert_eq!(Cursor::parse(bad), None, "{bad}");
         }
-        assert!(Cursor::Queued(id.clone()).fits(Status::Queued) && !Cursor::Queued(id).fits(Status::Finished));
+        assert!(Cursor::Queued(7).fits(Status::Queued) && !Cursor::Queued(7).fits(Status::Finished));
         assert!(Cursor::Ended { at: 0, skip: 0 }.fits(Status::Canceled));
     }
 }

@@ -29,6 +29,7 @@ script!(REQUEUE, "requeue.lua");
 script!(RELEASE, "release.lua");
 script!(HEARTBEAT, "heartbeat.lua");
 script!(RECOVER, "recover.lua");
+script!(LIST_QUEUED, "list_queued.lua");
 
 /// A job a worker has just claimed: what `includes/take.lua` returns.
 #[derive(Debug, Clone, PartialEq)]

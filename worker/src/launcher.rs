@@ -355,6 +355,7 @@ async fn recover(s: &Shared, name: &str) -> redis::RedisResult<()> {
             .key(s.keys.wake())
             .key(s.keys.stats(&stats_minute(&chrono::Utc::now())))
             .key(s.keys.clock())
+            .key(s.keys.pushed_prefix())
             .arg(name)
             .arg(now_rfc3339())
             .arg(now_ms())

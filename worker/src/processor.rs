@@ -174,6 +174,7 @@ async fn release_id(shared: &Arc<Shared>, id: &str, queue: &str) -> Released {
             .key(&shared.inflight_key)
             .key(shared.keys.queue(queue))
             .key(shared.keys.wake())
+            .key(shared.keys.pushed(queue))
             .arg(id)
             .invoke_async(&mut conn)
             .await;

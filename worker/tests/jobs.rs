@@ -218,6 +218,62 @@ async fn queued_pages_list_every_live_job_once_past_tombstones() {
     assert_eq!(seen, live, "newest first, each live job once");
 }
 
+#[tokio::test]
+async fn a_job_canceled_then_requeued_is_listed_once_where_it_was_requeued() {
+    let server = RedisServer::start();
+    let q = queue(&server.config()).await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(enqueue(&q, "long_task", json!({"duration": 1, "payload": i}), "default").await);
+    }
+    assert_eq!(q.cancel(&ids[1]).await.unwrap(), CancelOutcome::Canceled);
+    assert_eq!(q.requeue(&ids[1]).await.unwrap(), RequeueOutcome::Requeued);
+    // Its tombstone is still in the list, and its requeued id on the left.
+    assert_eq!(server.cli(&["llen", "{taskq}:queue:default"]).trim(), "5");
+    let expected: Vec<String> = [1, 3, 2, 0].iter().map(|&i| ids[i].clone()).collect();
+    for limit in [1, 2, 10] {
+        let seen = pages(&q, "default", Status::Queued, None, limit).await.concat();
+        assert_eq!(seen, expected, "pages of {limit}: newest first, each job once");
+    }
+    let counts = q.counts().await.unwrap();
+    assert_eq!(counts.iter().find(|c| c.name == "default").unwrap().count, 4);
+}
+
+#[tokio::test]
+async fn queued_pages_start_at_their_place_after_jobs_are_taken_and_given_back() {
+    let server = RedisServer::start();
+    let cfg = server.config();
+    let q = queue(&cfg).await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(enqueue(&q, "long_task", json!({"duration": 1, "payload": i}), "default").await);
+    }
+    let first = q.list("default", Status::Queued, None, 2).await.unwrap();
+    let cursor = Cursor::parse(&first.next_cursor.expect("more pages")).unwrap();
+    // The two oldest are taken from the right, as a worker's fetch does, and
+    // one is given back there, as a stopping worker does.
+    let mut c = redis_conn(&server).await;
+    let keys = q.keys().clone();
+    for id in &ids[..2] {
+        let _: String =
+            c.lmove(keys.queue("default"), "inflight", redis::Direction::Right, redis::Direction::Left).await.unwrap();
+        let _: () = c.hset(keys.job(id), "status", "started").await.unwrap();
+    }
+    let released: i64 = taskq::scripts::RELEASE
+        .key(keys.job(&ids[0]))
+        .key("inflight")
+        .key(keys.queue("default"))
+        .key(keys.wake())
+        .key(keys.pushed("default"))
+        .arg(&ids[0])
+        .invoke_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(released, 1);
+    let rest = pages(&q, "default", Status::Queued, Some(cursor), 2).await.concat();
+    assert_eq!(rest, [ids[3].clone(), ids[2].clone(), ids[0].clone()]);
+}
+
 /// Every page of a list, from the first, following `next_cursor`.
 async fn pages(q: &Queue, queue: &str, state: Status, from: Option<Cursor>, limit: usize) -> Vec<Vec<String>> {
     let mut out = Vec::new();

@@ -289,6 +289,7 @@ fn script_names() -> Vec<(String, &'static str)> {
         ("release", &scripts::RELEASE),
         ("heartbeat", &scripts::HEARTBEAT),
         ("recover", &scripts::RECOVER),
+        ("list_queued", &scripts::LIST_QUEUED),
     ]
     .into_iter()
     .map(|(name, s)| (s.get_hash().to_ascii_lowercase(), name))

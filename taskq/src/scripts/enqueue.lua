@@ -12,7 +12,8 @@
   2. If it was held, return the holder's id; nothing else is written.
   3. Else write the job hash (no `attempts`: absent means 0; no
      `enqueued_at`: absent means `created_at`, until a requeue writes it) and
-     push the id on the left of its queue.
+     push the id on the left of its queue; its `seq` is the queue's push
+     count after this push (see list_queued.lua).
   4. If the queue was empty, make sure a wake marker exists for idle
      workers. A push onto a non-empty queue needs none: whoever took the
      last marker runs the fetch script, which leaves a marker while jobs
@@ -24,6 +25,7 @@
     KEYS[3] idempotency key
     KEYS[4] wake list
     KEYS[5] the queue's tombstone counter
+    KEYS[6] the queue's push counter
     ARGV[1] job id
     ARGV[2] the job's duration plus IDEMP_MARGIN, seconds (kept as idem_ttl)
     ARGV[3] task name
@@ -46,7 +48,7 @@ end
 local holder = redis.call('SET', KEYS[3], ARGV[1], 'NX', 'GET')
 if holder then return holder end
 redis.call('HSET', KEYS[1], 'task', ARGV[3], 'args', ARGV[4], 'queue', ARGV[5], 'status', 'queued',
-  'created_at', ARGV[6], 'timeout', ARGV[7], 'idem', KEYS[3], 'idem_ttl', ARGV[2])
+  'created_at', ARGV[6], 'timeout', ARGV[7], 'idem', KEYS[3], 'idem_ttl', ARGV[2], 'seq', redis.call('INCR', KEYS[6]))
 if redis.call('LPUSH', KEYS[2], ARGV[1]) == 1 and redis.call('LLEN', KEYS[4]) == 0 then
   redis.call('LPUSH', KEYS[4], 1)
 end

@@ -4,7 +4,8 @@
 
   For each id popped from the dead worker's in-flight list:
   - started, attempts below the limit: back to the right end of its queue
-    (next to run), status queued;
+    (next to run), status queued, its `seq` set for that place (see
+    list_queued.lua);
   - started, attempts at the limit: fails with error type 'abandoned';
   - cancel_requested: ends canceled;
   - anything else (ended, or expired): dropped.
@@ -25,6 +26,7 @@
     KEYS[7] wake list
     KEYS[8] this minute's counters
     KEYS[9] liveness clock hash
+    KEYS[10] push counter prefix (plus a queue name)
     ARGV[1] dead worker name
     ARGV[2] now (RFC 3339)
     ARGV[3] now, ms
@@ -55,9 +57,10 @@ for _ = 1, tonumber(ARGV[7]) do
   local status, queue = f[1], f[2]
   local ended = nil
   if status == 'started' and tonumber(f[3] or '0') < tonumber(ARGV[4]) then
-    redis.call('HSET', jkey, 'status', 'queued')
+    local len = redis.call('RPUSH', KEYS[5] .. queue, id)
+    local pushed = tonumber(redis.call('GET', KEYS[10] .. queue) or '0')
+    redis.call('HSET', jkey, 'status', 'queued', 'seq', pushed - len + 1)
     redis.call('HDEL', jkey, 'started_at', 'worker')
-    redis.call('RPUSH', KEYS[5] .. queue, id)
     if redis.call('LLEN', KEYS[7]) == 0 then redis.call('LPUSH', KEYS[7], 1) end
     requeued = requeued + 1
   elseif status == 'started' then

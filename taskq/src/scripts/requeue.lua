@@ -1,13 +1,16 @@
 --[[
   Puts a failed or canceled job back on its queue, as new: attempts,
   result, error, progress and times of the last run are cleared; meta is kept.
-  The job takes its idempotency key again if no other job holds it.
+  The job takes its idempotency key again if no other job holds it. It goes
+  on the left of its queue with a new `seq` (see list_queued.lua): a copy of
+  its id left in the list by a cancel (a tombstone) no longer matches it.
 
   Input:
     KEYS[1] job hash
     KEYS[2] registry-of-ended-jobs prefix (plus '<queue>:<state>')
     KEYS[3] queue list prefix (plus a queue name)
     KEYS[4] wake list
+    KEYS[5] push counter prefix (plus a queue name)
     ARGV[1] job id
     ARGV[2] now (RFC 3339)
 
@@ -22,7 +25,8 @@ if not status then return false end
 if status ~= 'failed' and status ~= 'canceled' then return {0, status} end
 redis.call('ZREM', KEYS[2] .. f[2] .. ':' .. status, ARGV[1])
 redis.call('HDEL', KEYS[1], 'started_at', 'ended_at', 'result', 'error', 'progress', 'worker')
-redis.call('HSET', KEYS[1], 'status', 'queued', 'enqueued_at', ARGV[2], 'attempts', 0)
+redis.call('HSET', KEYS[1], 'status', 'queued', 'enqueued_at', ARGV[2], 'attempts', 0,
+  'seq', redis.call('INCR', KEYS[5] .. f[2]))
 redis.call('PERSIST', KEYS[1])
 if f[3] and f[3] ~= '' then redis.call('SET', f[3], ARGV[1], 'NX') end
 redis.call('LPUSH', KEYS[3] .. f[2], ARGV[1])
