@@ -41,6 +41,9 @@ pub enum ApiError {
     QueueFull(String),
     /// Redis did not answer within REDIS_TIMEOUT, or answered an error: 503.
     RedisUnavailable,
+    /// A stored job holds a value taskq never writes: 500, naming the job and
+    /// the field (a fault of the data, not of the request).
+    DamagedJob(String),
 }
 
 /// One problem with the input, as FastAPI reports it.
@@ -99,6 +102,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::QueueFull(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::RedisUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::DamagedJob(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -125,6 +129,7 @@ impl ApiError {
             }
             ApiError::QueueFull(what) => json(status, &detail(what)),
             ApiError::RedisUnavailable => json(status, &detail("Redis is unreachable; try again shortly".into())),
+            ApiError::DamagedJob(what) => json(status, &detail(what)),
         };
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
@@ -147,6 +152,10 @@ impl From<taskq::Error> for ApiError {
             taskq::Error::InvalidArgs(a) => ApiError::invalid(&["body", &a.field], "value_error", a.message),
             full @ taskq::Error::QueueFull { .. } => ApiError::QueueFull(format!("{full}; try again later")),
             taskq::Error::CursorMismatch => ApiError::Validation(vec![cursor_error()]),
+            taskq::Error::Damaged(d) => {
+                tracing::error!(error = %d, "damaged job");
+                ApiError::DamagedJob(d.to_string())
+            }
         }
     }
 }

@@ -92,11 +92,19 @@ fn the_job_schema_lists_every_field_the_api_sends() {
         doc["components"]["schemas"]["JobView"]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
     let job = taskq::Job::from_hash(
         "8b0c5ab4-3f7a-4d39-9e1e-1f6f1b2f4a10",
-        [("status", "queued"), ("task", "long_task"), ("queue", "default")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
+        [
+            ("status", "queued"),
+            ("task", "long_task"),
+            ("queue", "default"),
+            ("args", "{}"),
+            ("created_at", "2026-11-29T10:49:28.123456Z"),
+            ("timeout", "600"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
     )
+    .unwrap()
     .unwrap();
     let sent = serde_json::to_value(functions::views::JobView::from(job)).unwrap();
     let sent: BTreeSet<&str> = sent.as_object().unwrap().keys().map(String::as_str).collect();

@@ -87,7 +87,8 @@ impl Progress {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobError {
     /// `error` (the task returned an error), `timeout`, `abandoned` (its worker
-    /// died too often), `unknown_task`, `invalid_args`, or `panic`.
+    /// died too often), `unknown_task`, `invalid_args`, `invalid_job` (a stored
+    /// value of the job is not one taskq writes), or `panic`.
     #[serde(rename = "type")]
     pub kind: String,
     /// Human-readable detail.
@@ -134,33 +135,96 @@ pub struct Job {
     pub worker: Option<String>,
 }
 
+/// A stored job whose hash holds a value taskq never writes: read as an
+/// error naming the job and the field, never as another meaning.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("job {id}: stored {field} {value:?} is {expected}")]
+pub struct DamagedJob {
+    /// The job's id.
+    pub id: String,
+    /// The hash field.
+    pub field: &'static str,
+    /// What is stored there (empty when absent).
+    pub value: String,
+    /// What taskq writes there.
+    pub expected: &'static str,
+}
+
+impl DamagedJob {
+    /// `field` of job `id` holds `value` instead of `expected`.
+    pub fn new(id: &str, field: &'static str, value: Option<&str>, expected: &'static str) -> Self {
+        let value = value.unwrap_or_default().chars().take(100).collect();
+        Self { id: id.to_owned(), field, value, expected }
+    }
+}
+
 impl Job {
-    /// Builds a job from its hash; `None` if the hash is missing or damaged.
-    pub fn from_hash(id: &str, mut h: HashMap<String, String>) -> Option<Job> {
-        fn json<T: serde::de::DeserializeOwned>(v: Option<String>) -> Option<T> {
-            v.and_then(|s| serde_json::from_str(&s).ok())
+    /// Builds a job from its hash: `Ok(None)` if the hash is missing
+    /// (unknown or expired), an error naming the field if a stored value is
+    /// not one taskq writes.
+    pub fn from_hash(id: &str, mut h: HashMap<String, String>) -> Result<Option<Job>, DamagedJob> {
+        if h.is_empty() {
+            return Ok(None);
         }
-        let status = Status::parse(h.get("status")?)?;
-        Some(Job {
+        let damaged = |field: &'static str, v: Option<&str>, expected| DamagedJob::new(id, field, v, expected);
+        let mut json = |field: &'static str| -> Result<Option<Value>, DamagedJob> {
+            match h.remove(field) {
+                None => Ok(None),
+                Some(s) => serde_json::from_str(&s).map(Some).map_err(|_| damaged(field, Some(&s), "not JSON")),
+            }
+        };
+        let args = json("args")?.ok_or_else(|| damaged("args", None, "missing"))?;
+        let progress = json("progress")?
+            .map(|v| {
+                serde_json::from_value(v.clone())
+                    .map_err(|_| damaged("progress", Some(&v.to_string()), "not a progress object"))
+            })
+            .transpose()?;
+        let meta = json("meta")?.unwrap_or_else(|| Value::Object(Default::default()));
+        let result = json("result")?;
+        let error = json("error")?
+            .map(|v| {
+                serde_json::from_value(v.clone())
+                    .map_err(|_| damaged("error", Some(&v.to_string()), "not an error object"))
+            })
+            .transpose()?;
+        let status = h.get("status").map(String::as_str);
+        let status = status.and_then(Status::parse).ok_or_else(|| damaged("status", status, "not a job status"))?;
+        let attempts = match h.get("attempts") {
+            None => 0,
+            Some(a) => a.parse().map_err(|_| damaged("attempts", Some(a), "not a count of runs"))?,
+        };
+        let timeout = h.get("timeout").map(String::as_str);
+        let timeout =
+            parse_timeout(timeout).ok_or_else(|| damaged("timeout", timeout, "not a number of seconds above 0"))?;
+        let task = h.remove("task").ok_or_else(|| damaged("task", None, "missing"))?;
+        let queue = h.remove("queue").ok_or_else(|| damaged("queue", None, "missing"))?;
+        let created_at = h.remove("created_at").ok_or_else(|| damaged("created_at", None, "missing"))?;
+        Ok(Some(Job {
             id: id.to_owned(),
-            task: h.remove("task")?,
-            args: json(h.remove("args")).unwrap_or(Value::Null),
-            queue: h.remove("queue")?,
+            task,
+            args,
+            queue,
             status,
-            enqueued_at: h.remove("enqueued_at").or_else(|| h.get("created_at").cloned()).unwrap_or_default(),
-            created_at: h.remove("created_at").unwrap_or_default(),
+            enqueued_at: h.remove("enqueued_at").unwrap_or_else(|| created_at.clone()),
+            created_at,
             started_at: h.remove("started_at"),
             ended_at: h.remove("ended_at"),
-            progress: json(h.remove("progress")),
-            meta: json(h.remove("meta")).unwrap_or_else(|| Value::Object(Default::default())),
-            result: json(h.remove("result")),
-            error: json(h.remove("error")),
-            attempts: h.get("attempts").and_then(|a| a.parse().ok()).unwrap_or(0),
-            timeout: h.get("timeout").and_then(|a| a.parse().ok()).unwrap_or(0.0),
+            progress,
+            meta,
+            result,
+            error,
+            attempts,
+            timeout,
             idempotency_key: h.remove("idem").filter(|s| !s.is_empty()),
             worker: h.remove("worker").filter(|s| !s.is_empty()),
-        })
+        }))
     }
+}
+
+/// A stored timeout: a finite number of seconds above 0; `None` for anything else.
+pub fn parse_timeout(stored: Option<&str>) -> Option<f64> {
+    stored?.parse::<f64>().ok().filter(|t| t.is_finite() && *t > 0.0)
 }
 
 /// The current time as stored: RFC 3339, UTC, microseconds.
@@ -190,6 +254,43 @@ mod tests {
             assert_eq!(Status::parse(s.as_str()), Some(s));
         }
         assert!(Status::Failed.is_ended() && !Status::CancelRequested.is_ended());
+    }
+
+    fn stored(fields: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut h: HashMap<String, String> = [
+            ("task", "long_task"),
+            ("args", "{}"),
+            ("queue", "default"),
+            ("status", "queued"),
+            ("created_at", "2026-11-29T10:49:28.123456Z"),
+            ("timeout", "600"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        h.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        h
+    }
+
+    #[test]
+    fn a_stored_value_taskq_never_writes_is_an_error_naming_job_and_field() {
+        let job = Job::from_hash("j1", stored(&[])).unwrap().unwrap();
+        assert_eq!((job.timeout, job.attempts, job.status), (600.0, 0, Status::Queued));
+        assert_eq!(Job::from_hash("j1", HashMap::new()), Ok(None));
+        for (field, value) in [
+            ("timeout", "ten"),
+            ("timeout", "0"),
+            ("timeout", "NaN"),
+            ("status", "paused"),
+            ("attempts", "-1"),
+            ("args", "{"),
+            ("progress", "[1]"),
+            ("error", "\"boom\""),
+        ] {
+            let e = Job::from_hash("j1", stored(&[(field, value)])).unwrap_err();
+            assert_eq!((e.id.as_str(), e.field, e.value.as_str()), ("j1", field, value));
+            assert!(e.to_string().starts_with(&format!("job j1: stored {field} ")), "{e}");
+        }
     }
 
     #[test]

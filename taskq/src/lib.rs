@@ -19,7 +19,7 @@ pub mod scripts;
 
 pub use config::{Config, ConfigError};
 pub use connection::{Connection, Redis};
-pub use job::{Job, JobError, Progress, Status};
+pub use job::{DamagedJob, Job, JobError, Progress, Status};
 pub use keys::Keys;
 pub use queue::{
     CancelOutcome, Cursor, Enqueued, Error, JobPage, NewJob, Queue, QueueCounts, RequeueOutcome, WorkerInfo,

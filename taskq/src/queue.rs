@@ -13,7 +13,7 @@ use crate::catalogue::{self, ArgsError};
 use crate::config::Config;
 use crate::connection::{Connection, Redis};
 use crate::idempotency;
-use crate::job::{Job, Status, now_ms, now_rfc3339};
+use crate::job::{DamagedJob, Job, Status, now_ms, now_rfc3339};
 use crate::keys::Keys;
 use crate::scripts;
 
@@ -42,6 +42,9 @@ pub enum Error {
         /// MAX_QUEUED.
         limit: u64,
     },
+    /// A stored job holds a value taskq never writes.
+    #[error(transparent)]
+    Damaged(#[from] DamagedJob),
     /// A page cursor made for a list of another state.
     #[error("the cursor is for a list of jobs in another state")]
     CursorMismatch,
@@ -354,7 +357,7 @@ impl Queue {
         }
         let mut c = self.conn.clone();
         let h: HashMap<String, String> = c.hgetall(self.keys.job(id)).await?;
-        Ok(Job::from_hash(id, h))
+        Ok(Job::from_hash(id, h)?)
     }
 
     /// Reads many jobs in one round trip, skipping unknown ones.
@@ -368,7 +371,11 @@ impl Queue {
         }
         let mut c = self.conn.clone();
         let hashes: Vec<HashMap<String, String>> = p.query_async(&mut c).await?;
-        Ok(ids.iter().zip(hashes).filter_map(|(id, h)| Job::from_hash(id, h)).collect())
+        let mut jobs = Vec::with_capacity(ids.len());
+        for (id, h) in ids.iter().zip(hashes) {
+            jobs.extend(Job::from_hash(id, h)?);
+        }
+        Ok(jobs)
     }
 
     /// Cancels a job: at once if queued, cooperatively if running.
@@ -392,7 +399,7 @@ impl Queue {
             None => CancelOutcome::NotFound,
             Some((1, s)) if s == "canceled" => CancelOutcome::Canceled,
             Some((1, _)) => CancelOutcome::CancelRequested,
-            Some((_, s)) => CancelOutcome::AlreadyEnded(Status::parse(&s).unwrap_or(Status::Canceled)),
+            Some((_, s)) => CancelOutcome::AlreadyEnded(stored_status(id, &s)?),
         })
     }
 
@@ -446,7 +453,7 @@ impl Queue {
         Ok(match r {
             None => RequeueOutcome::NotFound,
             Some((1, _)) => RequeueOutcome::Requeued,
-            Some((_, s)) => RequeueOutcome::NotRequeueable(Status::parse(&s).unwrap_or(Status::Queued)),
+            Some((_, s)) => RequeueOutcome::NotRequeueable(stored_status(id, &s)?),
         })
     }
 
@@ -707,6 +714,11 @@ impl Queue {
 /// The counters' key part for the minute of `t`: `YYYYMMDDHHMM`.
 pub fn stats_minute(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y%m%d%H%M").to_string()
+}
+
+/// The status a script read from job `id`'s hash.
+fn stored_status(id: &str, s: &str) -> Result<Status, DamagedJob> {
+    Status::parse(s).ok_or_else(|| DamagedJob::new(id, "status", Some(s), "not a job status"))
 }
 
 /// Ids are UUIDs; anything else cannot name a job (and must not reach a key name).

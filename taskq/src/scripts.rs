@@ -40,8 +40,9 @@ pub struct Claimed {
     pub task: String,
     /// Arguments, as stored JSON text.
     pub args: String,
-    /// Run-time limit, seconds.
-    pub timeout: f64,
+    /// Run-time limit, seconds; the stored text when it is not a number of
+    /// seconds above 0 (the worker fails such a job, naming the field).
+    pub timeout: Result<f64, String>,
     /// Idempotency key name, or empty.
     pub idempotency_key: String,
     /// Queue it came from.
@@ -61,6 +62,14 @@ impl FromRedisValue for Claimed {
             String,
             u32,
         ) = FromRedisValue::from_redis_value(v)?;
-        Ok(Claimed { id, task, args, timeout: timeout.parse().unwrap_or(0.0), idempotency_key, queue, attempts })
+        Ok(Claimed {
+            id,
+            task,
+            args,
+            timeout: crate::job::parse_timeout(Some(&timeout)).ok_or(timeout),
+            idempotency_key,
+            queue,
+            attempts,
+        })
     }
 }

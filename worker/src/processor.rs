@@ -73,7 +73,16 @@ async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String))
             return (End::Failed(error("invalid_args", e)), ctx.final_report());
         }
     };
-    let timeout = own_timeout.unwrap_or_else(|| Duration::from_secs_f64(job.timeout.max(0.001)));
+    let timeout = match (own_timeout, &job.timeout) {
+        (Some(own), _) => own,
+        (None, Ok(secs)) => Duration::from_secs_f64(*secs),
+        (None, Err(stored)) => {
+            shared.running.remove(&job.id);
+            let e = taskq::DamagedJob::new(&job.id, "timeout", Some(stored), "not a number of seconds above 0");
+            tracing::error!(job_id = %job.id, error = %e, "damaged job");
+            return (End::Failed(error("invalid_job", e.to_string())), ctx.final_report());
+        }
+    };
 
     let outcome = tokio::select! {
         r = &mut fut => Some(r),
@@ -210,7 +219,7 @@ pub(crate) async fn give_back(shared: &Arc<Shared>, id: &str, queue: &str) {
             id: id.to_owned(),
             task: String::new(),
             args: String::new(),
-            timeout: 0.0,
+            timeout: Ok(0.0),
             idempotency_key: idem.unwrap_or_default(),
             queue: queue.to_owned(),
             attempts: 0,

@@ -257,7 +257,7 @@ async fn queued_pages_start_at_their_place_after_jobs_are_taken_and_given_back()
     for id in &ids[..2] {
         let _: String =
             c.lmove(keys.queue("default"), "inflight", redis::Direction::Right, redis::Direction::Left).await.unwrap();
-        let _: () = c.hset(keys.job(id), "status", "started").await.unwrap();
+        let _: () = c.hset_multiple(keys.job(id), &[("status", "started"), ("attempts", "1")]).await.unwrap();
     }
     let released: i64 = taskq::scripts::RELEASE
         .key(keys.job(&ids[0]))
@@ -552,5 +552,50 @@ async fn requeue_failed_requeues_what_had_failed_and_returns_while_jobs_fail_aga
         .expect("requeue_failed returns while requeued jobs fail again")
         .unwrap();
     assert_eq!(n, 200, "each job that had failed is requeued once");
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_stored_value_taskq_never_writes_is_an_error_naming_the_job_and_the_field() {
+    let server = RedisServer::start();
+    let cfg = server.config();
+    let q = queue(&cfg).await;
+    let mut c = redis_conn(&server).await;
+    let bad_timeout = enqueue(&q, "long_task", json!({"duration": 1, "payload": 1}), "default").await;
+    let _: () = c.hset(format!("{{taskq}}:job:{bad_timeout}"), "timeout", "ten").await.unwrap();
+    let bad_status = enqueue(&q, "long_task", json!({"duration": 1, "payload": 2}), "default").await;
+    let _: () = c.hset(format!("{{taskq}}:job:{bad_status}"), "status", "paused").await.unwrap();
+
+    let named = |r: Result<_, taskq::Error>, id: &str, field: &str| match r {
+        Err(taskq::Error::Damaged(d)) => {
+            assert_eq!((d.id.as_str(), d.field), (id, field));
+            assert!(d.to_string().contains(id) && d.to_string().contains(field), "{d}");
+        }
+        other => panic!("expected a damaged {field} of {id}, got {:?}", other.map(|_| ())),
+    };
+    named(q.get(&bad_timeout).await.map(|_| ()), &bad_timeout, "timeout");
+    named(q.get(&bad_status).await.map(|_| ()), &bad_status, "status");
+    named(q.cancel(&bad_status).await.map(|_| ()), &bad_status, "status");
+    named(q.requeue(&bad_status).await.map(|_| ()), &bad_status, "status");
+    named(q.list("default", Status::Queued, None, 10).await.map(|_| ()), &bad_timeout, "timeout");
+
+    // The worker fails the job with the timeout it cannot read, saying why,
+    // instead of timing it out at once.
+    let _: () = c.hset(format!("{{taskq}}:job:{bad_status}"), "status", "queued").await.unwrap();
+    let w = InProcess::start(cfg).await;
+    wait_status(&q, &bad_status, Status::Finished).await;
+    testkit::wait_for("the damaged job ends", LONG, || async {
+        let s: Option<String> =
+            redis_conn(&server).await.hget(format!("{{taskq}}:job:{bad_timeout}"), "status").await.unwrap();
+        s.as_deref() == Some("failed")
+    })
+    .await;
+    let error: String = c.hget(format!("{{taskq}}:job:{bad_timeout}"), "error").await.unwrap();
+    let error: serde_json::Value = serde_json::from_str(&error).unwrap();
+    assert_eq!(error["type"], "invalid_job", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains(&format!("job {bad_timeout}: stored timeout \"ten\"")),
+        "{error}"
+    );
     w.stop().await;
 }
