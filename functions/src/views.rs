@@ -29,7 +29,8 @@ pub struct EnqueueRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub payload: Map<String, Value>,
-    /// `true` puts the job on the `high` queue, else `default`.
+    /// `true` puts the job on the first queue of QUEUES (`high` by default),
+    /// `false` on the last one (`default`).
     #[serde(default)]
     pub high: bool,
 }
@@ -42,7 +43,8 @@ pub struct UserTaskRequest {
     pub user_id: i64,
     /// Seconds the task works, from 0 to 86400.
     pub duration: f64,
-    /// `true` puts the job on the `high` queue, else `default`.
+    /// `true` puts the job on the first queue of QUEUES (`high` by default),
+    /// `false` on the last one (`default`).
     #[serde(default)]
     pub high: bool,
 }

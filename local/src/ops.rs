@@ -25,7 +25,7 @@ pub enum Op {
         /// Arguments as a JSON object, e.g. '{"duration": 5, "payload": {}}'.
         #[arg(long, default_value = "{}")]
         args: String,
-        /// Put it on the high queue.
+        /// Put it on the first queue of QUEUES (`high` by default), not the last.
         #[arg(long)]
         high: bool,
         /// Idempotency key (default: derived from the task and its arguments).
@@ -90,7 +90,7 @@ pub async fn run(cfg: Config, op: Op, json_out: bool) -> anyhow::Result<()> {
         },
         Op::Enqueue { task, args, high, idempotency_key } => {
             let args: Value = serde_json::from_str(&args).context("--args is not JSON")?;
-            let mut job = NewJob::from_catalogue(&task, args, if high { "high" } else { "default" })?;
+            let mut job = NewJob::from_catalogue(&task, args, q.config().queue_for(high))?;
             job.idempotency_key = idempotency_key;
             match q.enqueue(&job).await? {
                 e @ Enqueued::Created { .. } => print(format!("enqueued {} on {}", e.job_id(), job.queue), json!(e)),

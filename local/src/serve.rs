@@ -107,17 +107,14 @@ async fn answer_to(state: functions::State, max_body: usize, req: axum::extract:
     }
     let (parts, body) = req.into_parts();
     // One byte over the limit is enough for the handler to answer 413.
-    let bytes = match to_bytes(body, max_body + 1).await {
-        Ok(b) => b,
-        Err(_) => {
-            let body = serde_json::json!({"detail": format!("request body larger than {max_body} bytes")});
-            let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
-            return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, json, body.to_string()).into_response();
+    let answer = match to_bytes(body, max_body + 1).await {
+        Ok(bytes) => {
+            let body = if bytes.is_empty() { Body::Empty } else { Body::Binary(bytes.to_vec()) };
+            functions::invoke::dispatch(state, lambda_http::Request::from_parts(parts, body)).await
         }
+        // The functions' own answer, so the local server says what API Gateway's would.
+        Err(_) => functions::error::ApiError::PayloadTooLarge { limit: max_body }.into_response(),
     };
-    let body = if bytes.is_empty() { Body::Empty } else { Body::Binary(bytes.to_vec()) };
-    let request = lambda_http::Request::from_parts(parts, body);
-    let answer = functions::invoke::dispatch(state, request).await;
     let (parts, body) = answer.into_parts();
     let body = match body {
         Body::Empty => AxumBody::empty(),

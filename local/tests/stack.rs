@@ -18,9 +18,14 @@ struct Stack {
 
 impl Stack {
     fn start(server: &RedisServer) -> Stack {
+        Stack::start_with(server, &[])
+    }
+
+    fn start_with(server: &RedisServer, env: &[(&str, &str)]) -> Stack {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_local"))
             .envs(server.env())
+            .envs(env.iter().copied())
             .env("API_HOST", "127.0.0.1")
             .env("API_PORT", port.to_string())
             .env("SHUTDOWN_GRACE", "2")
@@ -133,4 +138,27 @@ async fn the_local_stack_serves_the_api_runs_jobs_and_stops_without_losing_any()
     }
     assert_eq!(statuses, [("canceled", 4), ("queued", 8)].into_iter().collect());
     assert_eq!(server.cli(&["llen", "{taskq}:queue:default"]).trim(), "8");
+}
+
+#[tokio::test]
+async fn high_follows_queues_and_an_oversized_body_gets_the_functions_413() {
+    let server = RedisServer::start();
+    let stack = Stack::start_with(&server, &[("QUEUES", "urgent,default"), ("MAX_BODY", "1000")]);
+    testkit::wait_until("the API", LONG, || {
+        std::net::TcpStream::connect(stack.base.trim_start_matches("http://")).is_ok()
+    });
+    for (high, queue) in [(true, "urgent"), (false, "default")] {
+        let body = json!({"user_id": high as i64, "duration": 60, "high": high});
+        let (status, reply) = call(reqwest::Method::POST, format!("{}/tasks/a", stack.base), Some(body)).await;
+        assert_eq!((status, reply["queue"].as_str()), (200, Some(queue)), "high {high}: {reply}");
+        let body = json!({"task_name": "long_task", "duration": 60, "payload": {"high": high}, "high": high});
+        let (status, reply) = call(reqwest::Method::POST, format!("{}/tasks", stack.base), Some(body)).await;
+        assert_eq!((status, reply["queue"].as_str()), (200, Some(queue)), "high {high}: {reply}");
+    }
+    // Far over MAX_BODY: the local server answers before any function does, in the functions' words.
+    let body = json!({"user_id": 7, "duration": 1, "pad": "x".repeat(5000)});
+    let (status, reply) = call(reqwest::Method::POST, format!("{}/tasks/a", stack.base), Some(body)).await;
+    let theirs = functions::error::ApiError::PayloadTooLarge { limit: 1000 }.into_response();
+    let theirs: Value = serde_json::from_slice(theirs.body().as_ref()).unwrap();
+    assert_eq!((status, &reply), (413, &theirs));
 }

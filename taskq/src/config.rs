@@ -157,6 +157,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("WORKER_HEARTBEAT", "5", "seconds between worker heartbeats (dead after 3 missed)"),
     ("WORKER_HEALTH_FILE", "", "file the worker rewrites on every heartbeat, for container health checks"),
     ("ECS_AGENT_URI", "", "set by ECS: the worker asks its agent for scale-in protection while running jobs"),
+    ("TASKQ_EMF", "", "when set (to anything), the worker logs queue depth as CloudWatch EMF lines off ECS too"),
     ("MAX_ATTEMPTS", "3", "runs before a crash-recovered job fails as abandoned"),
     ("MAX_BODY", "1048576", "largest request body in bytes"),
     ("MAX_QUEUED", "100000", "most jobs one queue may hold waiting (0: no bound); enqueues beyond it get 429"),
@@ -170,6 +171,14 @@ impl Config {
     /// jobs, RESULT_TTL for finished and canceled ones.
     pub fn retention(&self, status: crate::job::Status) -> Duration {
         if status == crate::job::Status::Failed { self.failure_ttl } else { self.result_ttl }
+    }
+
+    /// The queue of a request's `high` flag: the first queue of QUEUES (the
+    /// highest priority) when true, the last one when false, so that with the
+    /// default `high,default` it is `high` or `default`.
+    pub fn queue_for(&self, high: bool) -> &str {
+        let q = if high { self.queues.first() } else { self.queues.last() };
+        q.expect("QUEUES holds at least one queue (checked when read)")
     }
 
     /// Reads the process environment.

@@ -10,7 +10,8 @@ use serde_json::json;
 /// How often the depth is published.
 pub const INTERVAL: Duration = Duration::from_secs(60);
 
-/// Whether to publish: on ECS (its agent sets this variable), or when asked.
+/// Whether to publish: on ECS (its agent sets ECS_CONTAINER_METADATA_URI_V4),
+/// or when TASKQ_EMF is set (listed in `taskq::config::VARIABLES`).
 pub fn enabled() -> bool {
     std::env::var_os("ECS_CONTAINER_METADATA_URI_V4").is_some() || std::env::var_os("TASKQ_EMF").is_some()
 }

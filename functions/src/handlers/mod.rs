@@ -28,16 +28,12 @@ use crate::error::{ApiError, FieldError, json};
 use crate::input::{Call, Fields, idempotency_key};
 use crate::views::EnqueueReply;
 
-/// The queue of a job: the starter's two queues.
-fn queue_for(high: bool) -> &'static str {
-    if high { "high" } else { "default" }
-}
-
 /// Checks `args` against the catalogue and enqueues: nothing is written unless every check passed.
 /// `loc` says where an argument came from in the request body.
 async fn enqueue(call: Call, task: &str, args: Map<String, Value>, high: bool, loc: fn(&str) -> Vec<String>) -> Reply {
     let idempotency_key = idempotency_key(call.headers())?;
-    let mut job = NewJob::from_catalogue(task, Value::Object(args), queue_for(high)).map_err(|e| match e {
+    let queue = call.state.config().queue_for(high).to_owned();
+    let mut job = NewJob::from_catalogue(task, Value::Object(args), queue).map_err(|e| match e {
         taskq::Error::InvalidArgs(a) => ApiError::Validation(vec![FieldError {
             loc: loc(&a.field),
             kind: error_kind(&a.message).into(),
