@@ -74,7 +74,8 @@ pub struct BenchArgs {
     worker_bin: Option<PathBuf>,
 }
 
-/// Tasks enqueueing at once in the concurrent phases (the figure).
+/// Tasks enqueueing at once in the concurrent phases (as in the comparison
+/// figure of a BullMQ port's enqueue, see `report::TARGETS`).
 const CLIENTS: usize = 32;
 /// The drains' WORKER_CONCURRENCY values.
 const DRAIN_CONCURRENCY: [usize; 3] = [1, 16, 64];
@@ -634,7 +635,7 @@ fn micros(t: Option<&str>) -> anyhow::Result<i64> {
     Ok(chrono::DateTime::parse_from_rfc3339(t).with_context(|| format!("bad time {t:?}"))?.timestamp_micros())
 }
 
-/// KiB as MB (10^6 bytes), the unit of the memory target.
+/// KiB as MB (10^6 bytes), the unit of the memory target.
 fn mb(kib: u64) -> f64 {
     kib as f64 * 1024.0 / 1e6
 }

@@ -10,16 +10,16 @@
 //! Content-Security-Policy blocks. Screenshots of each
 //! view go to `target/test-artifacts/dashboard/`, with the stack's log.
 //!
-//! What the browser needs is installed when missing: Debian's `chromium` and
-//! Node.js with apt-get, playwright-core with `npm ci` from the committed
-//! lock file. Where that cannot be done, the test fails saying what to install.
+//! What the browser needs is set up by `local/test` (Debian's `chromium` and
+//! Node.js, playwright-core with `npm ci` from the committed lock file); the
+//! tests install nothing and fail naming what is missing and `local/test`.
 
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -52,36 +52,25 @@ struct Tools {
     chromium: PathBuf,
 }
 
-/// Finds or installs Chromium, Node.js and playwright-core. Tests run in
-/// parallel processes, so installs happen under a file lock.
+/// Finds Chromium, Node.js and playwright-core, which `local/test` installs
+/// (Debian's `chromium` and `nodejs`, then `npm ci` in tests/dashboard/):
+/// a test installs nothing, and fails naming what is missing.
 fn tools() -> Tools {
-    let lock = File::create(Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-tools.lock")).expect("lock file");
-    lock.lock().expect("lock the tools");
-
+    let missing = |what: &str| -> ! {
+        panic!(
+            "the dashboard tests need {what}: run local/test once (its \"tools\" step installs it), or install it by hand"
+        )
+    };
     let chromium = match std::env::var_os("CHROMIUM") {
         Some(path) => PathBuf::from(path),
-        None => program(&["chromium", "chromium-browser"]).unwrap_or_else(|| {
-            apt_install(&["chromium"]);
-            program(&["chromium"]).expect("chromium is still missing after apt-get install")
-        }),
+        None => program(&["chromium", "chromium-browser"]).unwrap_or_else(|| missing("chromium (or CHROMIUM=path)")),
     };
-    let node = program(&["node", "nodejs"]).unwrap_or_else(|| {
-        apt_install(&["nodejs", "npm"]);
-        program(&["node", "nodejs"]).expect("node is still missing after apt-get install")
-    });
-    if program(&["npm"]).is_none() {
-        apt_install(&["npm"]);
-    }
+    let node = program(&["node", "nodejs"]).unwrap_or_else(|| missing("Node.js (node)"));
     if !playwright_installed() {
-        eprintln!("dashboard tests: npm ci in {}", script_dir().display());
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(script_dir())
-            .stdin(Stdio::null())
-            .status()
-            .expect("run npm");
-        assert!(status.success(), "npm ci failed in {} ({status})", script_dir().display());
-        assert!(playwright_installed(), "npm ci did not install the playwright-core of package-lock.json");
+        missing(&format!(
+            "the playwright-core of package-lock.json in {} (npm ci there)",
+            script_dir().join("node_modules").display()
+        ));
     }
     Tools { node, chromium }
 }
@@ -101,36 +90,6 @@ fn playwright_installed() -> bool {
 fn program(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     names.iter().find_map(|name| std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file()))
-}
-
-/// Installs Debian packages, or fails saying what to install.
-fn apt_install(packages: &[&str]) {
-    let wanted = packages.join(" ");
-    if program(&["apt-get"]).is_none() {
-        panic!("the dashboard tests need: {wanted} (no apt-get here: install them, or set CHROMIUM)");
-    }
-    let root = Command::new("id").arg("-u").output().map(|o| o.stdout.trim_ascii() == b"0").unwrap_or(false);
-    let sudo: &[&str] = if root { &[] } else { &["sudo", "-n"] };
-    eprintln!("dashboard tests: apt-get install {wanted}");
-    let run = |args: &[&str]| {
-        let mut all: Vec<&str> = sudo.to_vec();
-        all.extend_from_slice(args);
-        let status = Command::new(all[0])
-            .args(&all[1..])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .status();
-        assert!(
-            status.as_ref().is_ok_and(ExitStatus::success),
-            "`{}` failed ({status:?}): install {wanted} by hand",
-            all.join(" ")
-        );
-    };
-    run(&["apt-get", "update", "-qq"]);
-    let mut install = vec!["apt-get", "install", "-y", "-qq"];
-    install.extend_from_slice(packages);
-    run(&install);
 }
 
 // ------------------------------------------------------------------ the stack
@@ -281,4 +240,29 @@ fn docs_send_the_token_to_their_own_origin_only() {
     let token = "docs-test-token";
     let stack = Stack::start("docs", &[("API_TOKEN", token)]);
     browse("docs", &stack, &[("API_TOKEN", token)]);
+}
+
+#[test]
+fn missing_browser_tools_fail_naming_local_test_and_install_nothing() {
+    let empty = tempfile_dir();
+    // SAFETY: nextest runs each test in its own process; nothing else reads the environment here.
+    unsafe {
+        std::env::set_var("PATH", &empty);
+        std::env::remove_var("CHROMIUM");
+    }
+    let message = std::panic::catch_unwind(tools).err().map(|p| {
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    });
+    let message = message.expect("no chromium on PATH: tools() must fail");
+    assert!(message.contains("local/test") && message.contains("chromium"), "{message}");
+}
+
+/// An empty folder of its own under the target directory.
+fn tempfile_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("empty-path-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create an empty folder");
+    dir
 }
