@@ -529,7 +529,10 @@ impl Queue {
     }
 
     /// A page of `queue`'s jobs in `status`, newest first. `cursor` is the
-    /// `next_cursor` of the previous page (or `None` for the first).
+    /// `next_cursor` of the previous page (or `None` for the first). Every
+    /// page costs the same whatever the backlog; a page of queued jobs looks
+    /// at most at `QUEUED_PAGE_BUDGET` ids, so where tombstones crowd the
+    /// list it may hold fewer than `limit` jobs and still have a `next_cursor`.
     pub async fn list(
         &self,
         queue: &str,
