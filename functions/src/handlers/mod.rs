@@ -37,14 +37,16 @@ fn queue_for(high: bool) -> &'static str {
 /// `loc` says where an argument came from in the request body.
 async fn enqueue(call: Call, task: &str, args: Map<String, Value>, high: bool, loc: fn(&str) -> Vec<String>) -> Reply {
     let idempotency_key = idempotency_key(call.headers())?;
-    let mut job = NewJob::from_catalogue(task, Value::Object(args), queue_for(high)).map_err(|e| match e {
-        taskq::Error::InvalidArgs(a) => ApiError::Validation(vec![FieldError {
-            loc: loc(&a.field),
-            kind: error_kind(&a.message).into(),
-            msg: a.message,
-        }]),
-        other => other.into(),
-    })?;
+    let timeout = call.state.config().task_timeout;
+    let mut job =
+        NewJob::from_catalogue_within(task, Value::Object(args), queue_for(high), timeout).map_err(|e| match e {
+            taskq::Error::InvalidArgs(a) => ApiError::Validation(vec![FieldError {
+                loc: loc(&a.field),
+                kind: error_kind(&a.message).into(),
+                msg: a.message,
+            }]),
+            other => other.into(),
+        })?;
     job.idempotency_key = idempotency_key;
     let done = call.redis(move |q| async move { q.enqueue(&job).await }).await?;
     Ok(json(StatusCode::OK, &EnqueueReply::from(done)))
