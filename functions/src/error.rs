@@ -2,8 +2,8 @@
 //!
 //! Validation errors keep FastAPI's shape, `{"detail": [{"loc", "msg",
 //! "type"}]}`, so the starter's clients can read them; every other error is
-//! `{"detail": "..."}`. Only Redis being unreachable is a 5xx: client input
-//! never is.
+//! `{"detail": "..."}`. Only Redis being unreachable (503) or refusing a
+//! call taskq made (500, a bug) is a 5xx: client input never is.
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Response};
@@ -39,8 +39,12 @@ pub enum ApiError {
     },
     /// The queue holds MAX_QUEUED waiting jobs; nothing was written: 429.
     QueueFull(String),
-    /// Redis did not answer within REDIS_TIMEOUT, or answered an error: 503.
+    /// The body is not JSON by its `Content-Type`: 415.
+    UnsupportedMediaType,
+    /// Redis did not answer within REDIS_TIMEOUT, or the connection failed: 503.
     RedisUnavailable,
+    /// Redis refused a call (a bug, never the client's input): 500, logged.
+    Internal,
     /// A stored job holds a value taskq never writes: 500, naming the job and
     /// the field (a fault of the data, not of the request).
     DamagedJob(String),
@@ -101,8 +105,9 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::QueueFull(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RedisUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::DamagedJob(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal | ApiError::DamagedJob(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -127,9 +132,12 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit } => {
                 json(status, &detail(format!("request body is larger than MAX_BODY ({limit} bytes)")))
             }
-            ApiError::QueueFull(what) => json(status, &detail(what)),
+            ApiError::QueueFull(what) | ApiError::DamagedJob(what) => json(status, &detail(what)),
+            ApiError::UnsupportedMediaType => {
+                json(status, &detail("Content-Type must be application/json (or application/*+json)".into()))
+            }
             ApiError::RedisUnavailable => json(status, &detail("Redis is unreachable; try again shortly".into())),
-            ApiError::DamagedJob(what) => json(status, &detail(what)),
+            ApiError::Internal => json(status, &detail("internal error".into())),
         };
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
@@ -142,6 +150,7 @@ impl From<taskq::Error> for ApiError {
     fn from(e: taskq::Error) -> Self {
         match e {
             // Logged where it happens (see `State::run`), never shown: it may name hosts.
+            taskq::Error::Redis(e) if !taskq::connection::is_outage(&e) => ApiError::Internal,
             taskq::Error::Redis(_) => ApiError::RedisUnavailable,
             taskq::Error::UnknownQueue(q) => ApiError::NotFound(format!("queue {q:?} not found")),
             taskq::Error::UnknownTask(t) => ApiError::invalid(
@@ -209,6 +218,8 @@ mod tests {
             (ApiError::NotFound("job not found".into()), 404),
             (ApiError::PayloadTooLarge { limit: 10 }, 413),
             (ApiError::RedisUnavailable, 503),
+            (ApiError::UnsupportedMediaType, 415),
+            (ApiError::Internal, 500),
             (ApiError::MethodNotAllowed { allow: "GET".into() }, 405),
         ] {
             let r = e.into_response();

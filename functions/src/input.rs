@@ -43,9 +43,16 @@ impl Call {
         self.request.headers()
     }
 
-    /// The body as a JSON object.
+    /// The body as a JSON object. A body whose `Content-Type` is not JSON
+    /// is refused (415) before it is read: a web page can send `text/plain`
+    /// or a form to any origin without asking, but not JSON.
     pub fn json_object(&self) -> Result<Map<String, Value>, ApiError> {
-        body_object(self.request.body())
+        let body = self.request.body();
+        let empty = body.as_ref().iter().all(u8::is_ascii_whitespace);
+        if !empty && !is_json_content_type(self.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        body_object(body)
     }
 
     /// Runs `f` against Redis within REDIS_TIMEOUT (see [`State::run`]).
@@ -55,6 +62,20 @@ impl Call {
         Fut: std::future::Future<Output = Result<T, taskq::Error>>,
     {
         self.state.run(f).await
+    }
+}
+
+/// Whether `Content-Type` says JSON: `application/json` or
+/// `application/<anything>+json`, any case, with or without parameters
+/// (`; charset=utf-8`).
+pub fn is_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(lambda_http::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", sub)) => sub == "json" || (sub.len() > 5 && sub.ends_with("+json")),
+        _ => false,
     }
 }
 
@@ -269,6 +290,20 @@ mod tests {
             assert_eq!(e[0].kind, kind);
         }
         assert!(body_object(&Body::from("{}")).is_ok());
+    }
+
+    #[test]
+    fn only_json_content_types_are_json() {
+        let mut h = HeaderMap::new();
+        assert!(!is_json_content_type(&h));
+        for ok in ["application/json", "Application/JSON; charset=utf-8", "application/merge-patch+json"] {
+            h.insert("content-type", ok.parse().unwrap());
+            assert!(is_json_content_type(&h), "{ok}");
+        }
+        for bad in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "text/json", "+json"] {
+            h.insert("content-type", bad.parse().unwrap());
+            assert!(!is_json_content_type(&h), "{bad}");
+        }
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! at a cold start with Redis down the function must still start and answer
 //! 503, not crash. Any Redis failure drops the client, so the next request
 //! connects afresh: once Redis is back, the next request succeeds without a
-//! restart. Every Redis step of a request runs under REDIS_TIMEOUT, so a dead
+//! restart. A reply Redis refuses (a command or script error) says nothing
+//! about the connection: it is a 500, logged, and the client is kept.
+//! Every Redis step of a request runs under REDIS_TIMEOUT, so a dead
 //! or hung server gives a 503 in bounded time, never a Lambda timeout.
 
 use std::future::Future;
@@ -108,6 +110,10 @@ impl State {
     fn settle<T>(&self, generation: u64, result: Result<T, taskq::Error>) -> Result<T, ApiError> {
         match result {
             Ok(v) => Ok(v),
+            Err(taskq::Error::Redis(e)) if !taskq::connection::is_outage(&e) => {
+                tracing::error!(error = %e, "redis refused a call");
+                Err(ApiError::Internal)
+            }
             Err(taskq::Error::Redis(e)) => {
                 tracing::warn!(error = %e, "redis call failed");
                 let this = self.clone();

@@ -90,7 +90,7 @@ pub async fn run(cfg: Config, op: Op, json_out: bool) -> anyhow::Result<()> {
         },
         Op::Enqueue { task, args, high, idempotency_key } => {
             let args: Value = serde_json::from_str(&args).context("--args is not JSON")?;
-            let mut job = NewJob::from_catalogue(&task, args, q.config().queue_for(high))?;
+            let mut job = NewJob::from_catalogue_within(&task, args, q.config().queue_for(high), cfg.task_timeout)?;
             job.idempotency_key = idempotency_key;
             match q.enqueue(&job).await? {
                 e @ Enqueued::Created { .. } => print(format!("enqueued {} on {}", e.job_id(), job.queue), json!(e)),

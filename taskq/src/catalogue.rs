@@ -97,6 +97,20 @@ fn check_duration(d: f64) -> Result<(), (&'static str, String)> {
     }
 }
 
+/// Refuses a declared `duration` that TASK_TIMEOUT (`task_timeout`) would
+/// cut short: such a job could only fail with `timeout`.
+pub fn check_timeout(duration: f64, task_timeout: std::time::Duration) -> Result<(), ArgsError> {
+    let limit = task_timeout.as_secs_f64();
+    if duration < limit {
+        Ok(())
+    } else {
+        Err(ArgsError {
+            field: "duration".into(),
+            message: format!("must be less than TASK_TIMEOUT ({limit} s): a longer task would time out"),
+        })
+    }
+}
+
 /// One entry of the catalogue.
 pub struct TaskSpec {
     /// The task's name.
@@ -154,6 +168,17 @@ mod tests {
         assert_eq!((find("long_task").unwrap().validate)(&json!({"duration": 3, "payload": {"a": 1}})), Ok(Some(3.0)));
         assert_eq!((find("task_a").unwrap().validate)(&json!({"user_id": 1, "duration": 0.5})), Ok(Some(0.5)));
         assert!(find("nope").is_none());
+    }
+
+    #[test]
+    fn durations_must_fit_the_timeout() {
+        let t = std::time::Duration::from_secs(2);
+        assert_eq!(check_timeout(1.5, t), Ok(()));
+        for d in [2.0, 4.0] {
+            let e = check_timeout(d, t).unwrap_err();
+            assert_eq!(e.field, "duration");
+            assert!(e.message.contains("TASK_TIMEOUT (2 s)"), "{}", e.message);
+        }
     }
 
     #[test]

@@ -186,3 +186,45 @@ pub(crate) fn probe_config(timeout: Duration, iam: Option<&IamAuth>) -> redis::A
         None => conf,
     }
 }
+
+/// Whether `e` means Redis cannot be reached or cannot serve now (I/O,
+/// timeout, dropped or refused connection, a node loading, failing over or
+/// down), rather than that it refused this one call.
+pub fn is_outage(e: &redis::RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind};
+    e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.is_unrecoverable_error()
+        || e.is_cluster_error()
+        || matches!(
+            e.kind(),
+            ErrorKind::Server(ServerErrorKind::BusyLoading | ServerErrorKind::MasterDown | ServerErrorKind::ReadOnly)
+                | ErrorKind::MasterNameNotFoundBySentinel
+                | ErrorKind::NoValidReplicasFoundBySentinel
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use redis::{ErrorKind, RedisError, ServerErrorKind};
+
+    use super::is_outage;
+
+    #[test]
+    fn only_unreachable_redis_is_an_outage() {
+        let io = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        let timeout = RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
+        let loading = RedisError::from((ErrorKind::Server(ServerErrorKind::BusyLoading), "LOADING", "x".into()));
+        for e in [io, timeout, loading] {
+            assert!(is_outage(&e), "{e}");
+        }
+        let refused = RedisError::from((ErrorKind::Server(ServerErrorKind::ResponseError), "ERR", "syntax".into()));
+        let script = RedisError::from((ErrorKind::Server(ServerErrorKind::ResponseError), "ERR", "script".into()));
+        let typ = RedisError::from((ErrorKind::UnexpectedReturnType, "bad type"));
+        for e in [refused, script, typ] {
+            assert!(!is_outage(&e), "{e}");
+        }
+    }
+}

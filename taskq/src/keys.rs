@@ -15,7 +15,7 @@
 //! | `P:workers` | sorted set | worker name by last heartbeat (ms) |
 //! | `P:worker:<name>` | hash | worker description and counters |
 //! | `P:ended:<q>:<state>` | sorted set | ended ids by end time (ms) |
-//! | `P:stats:<minute>` | hash | finished and failed counts of one minute |
+//! | `P:stats:<minute>` | hash | finished and failed counts of one minute; expires after 25 h, longer than `/stats` looks back (24 h) |
 //! | `P:cancel` | pub/sub channel | ids whose cancellation was requested |
 
 use crate::job::Status;

@@ -84,6 +84,22 @@ impl NewJob {
         let duration = (spec.validate)(&args).map_err(Error::InvalidArgs)?;
         Ok(Self { duration, ..Self::new(task, args, queue) })
     }
+
+    /// [`NewJob::from_catalogue`] for a worker whose TASK_TIMEOUT is
+    /// `task_timeout`: a task that declares a `duration` of that or more
+    /// could only time out, so it is refused, naming the limit.
+    pub fn from_catalogue_within(
+        task: &str,
+        args: Value,
+        queue: impl Into<String>,
+        task_timeout: std::time::Duration,
+    ) -> Result<Self, Error> {
+        let job = Self::from_catalogue(task, args, queue)?;
+        if let Some(d) = job.duration {
+            catalogue::check_timeout(d, task_timeout).map_err(Error::InvalidArgs)?;
+        }
+        Ok(job)
+    }
 }
 
 /// What enqueue did.
@@ -179,8 +195,20 @@ pub enum Cursor {
 }
 
 impl Cursor {
-    /// Reads a cursor written by [`Cursor::to_string`]; `None` for anything else.
+    /// Longest cursor [`Cursor::to_string`] writes, in bytes.
+    pub const MAX_LEN: usize = 80;
+    /// Largest end time an `e:` cursor may name: the last millisecond of year 9999.
+    pub const MAX_ENDED_AT: i64 = 253_402_300_799_999;
+    /// Largest skip an `e:` cursor may carry: far more jobs than can end in
+    /// one millisecond, and well inside what Redis accepts as a `LIMIT` offset.
+    pub const MAX_SKIP: usize = u32::MAX as usize;
+
+    /// Reads a cursor written by [`Cursor::to_string`]; `None` for anything
+    /// else, including numbers out of the ranges a real cursor can hold.
     pub fn parse(s: &str) -> Option<Cursor> {
+        if s.len() > Self::MAX_LEN {
+            return None;
+        }
         let (kind, rest) = s.split_once(':')?;
         match kind {
             "q" => rest.parse().ok().map(Cursor::Queued),
@@ -192,7 +220,13 @@ impl Cursor {
             }
             "e" => {
                 let (at, skip) = rest.split_once(':')?;
-                Some(Cursor::Ended { at: at.parse().ok().filter(|&t: &i64| t >= 0)?, skip: skip.parse().ok()? })
+                let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+                if !digits(at) || !digits(skip) {
+                    return None;
+                }
+                let at = at.parse().ok().filter(|t: &i64| (0..=Self::MAX_ENDED_AT).contains(t))?;
+                let skip = skip.parse().ok().filter(|&n: &usize| n <= Self::MAX_SKIP)?;
+                Some(Cursor::Ended { at, skip })
             }
             _ => None,
         }

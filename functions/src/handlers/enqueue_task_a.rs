@@ -8,11 +8,13 @@ use crate::views::{EnqueueReply, UserTaskRequest};
 /// Enqueues task_a with `{"user_id", "duration"}`.
 #[utoipa::path(post, path = "/tasks/a", tag = "tasks",
     request_body = UserTaskRequest,
-    params(("Idempotency-Key" = Option<String>, Header,
-        description = "Names the request: while its job has not ended, the same key returns that job")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$",
+        description = "Names the request: while its job has not ended, the same key returns that job. \
+            1 to 255 visible ASCII characters or spaces; spaces at either end are ignored")),
     responses(
         (status = 200, description = "A new job, or the existing one (`duplicate`)", body = EnqueueReply),
         (status = 413, description = "Body larger than MAX_BODY", body = ErrorBody),
+        (status = 415, description = "A body whose Content-Type is not JSON", body = ErrorBody),
         (status = 422, description = "Missing or mistyped field", body = ValidationBody),
         (status = 429, description = "The queue holds MAX_QUEUED waiting jobs: nothing was written", body = ErrorBody),
         (status = 503, description = "Redis is unreachable", body = ErrorBody),

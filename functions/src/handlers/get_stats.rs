@@ -7,12 +7,13 @@ use crate::error::{ApiError, ErrorBody, ValidationBody, json};
 use crate::input::Call;
 use crate::views::StatsReply;
 
-/// Longest window, in minutes (one day).
+/// Longest window, in minutes (one day); the counters are kept 25 hours.
 pub const MAX_MINUTES: u32 = 1440;
 
 /// Counts per minute, oldest first.
 #[utoipa::path(get, path = "/stats", tag = "workers",
-    params(("minutes" = Option<u32>, Query, description = "Minutes back from now, 1 to 1440 (default 60)")),
+    params(("minutes" = Option<u32>, Query, minimum = 1, maximum = 1440,
+        description = "Minutes back from now, 1 to 1440 (default 60)")),
     responses(
         (status = 200, description = "One entry per minute", body = StatsReply),
         (status = 422, description = "Malformed `minutes`", body = ValidationBody),

@@ -19,8 +19,10 @@ pub const MAX_LIMIT: usize = 500;
     params(
         ("queue" = String, Query, description = "A queue of QUEUES"),
         ("state" = Option<crate::views::JobStatus>, Query, description = "Jobs in this state (default `queued`)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page of the same queue and state"),
-        ("limit" = Option<usize>, Query, description = "Jobs per page, 1 to 500 (default 50)"),
+        ("cursor" = Option<String>, Query, max_length = 80, pattern = "^[a-z]:[!-~]+$",
+            description = "`next_cursor` of the previous page of the same queue and state, as it was given: \
+                at most 80 characters; anything else is refused (422)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "Jobs per page, 1 to 500 (default 50)"),
     ),
     responses(
         (status = 200, description = "One page, newest first", body = JobPageView),

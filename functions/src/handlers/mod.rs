@@ -32,8 +32,9 @@ use crate::views::EnqueueReply;
 /// `loc` says where an argument came from in the request body.
 async fn enqueue(call: Call, task: &str, args: Map<String, Value>, high: bool, loc: fn(&str) -> Vec<String>) -> Reply {
     let idempotency_key = idempotency_key(call.headers())?;
-    let queue = call.state.config().queue_for(high).to_owned();
-    let mut job = NewJob::from_catalogue(task, Value::Object(args), queue).map_err(|e| match e {
+    let config = call.state.config();
+    let (queue, timeout) = (config.queue_for(high).to_owned(), config.task_timeout);
+    let mut job = NewJob::from_catalogue_within(task, Value::Object(args), queue, timeout).map_err(|e| match e {
         taskq::Error::InvalidArgs(a) => ApiError::Validation(vec![FieldError {
             loc: loc(&a.field),
             kind: error_kind(&a.message).into(),

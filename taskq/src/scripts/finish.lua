@@ -19,7 +19,7 @@
     KEYS[1] the worker's in-flight list
     KEYS[2] job hash prefix
     KEYS[3] tombstone counter prefix
-    KEYS[4] this minute's counters
+    KEYS[4] this minute's counters (kept 25 h: /stats reads up to 24 h back)
     KEYS[5 .. 4+Q] queue lists, highest priority first
     then, for job i of N: job hash, registry of ended jobs (queue, state),
          idempotency key (the job hash itself when the job has none)
@@ -66,7 +66,7 @@ for i = 0, n - 1 do
   out[#out + 1] = ended
 end
 for status, c in pairs(counts) do
-  if redis.call('HINCRBY', KEYS[4], status, c) == c then redis.call('EXPIRE', KEYS[4], 7200) end
+  if redis.call('HINCRBY', KEYS[4], status, c) == c then redis.call('EXPIRE', KEYS[4], 90000) end
 end
 -- Claim: each queue in priority order until `want` jobs or every queue is dry.
 local qi = 1

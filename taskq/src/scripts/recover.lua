@@ -24,7 +24,7 @@
     KEYS[5] queue list prefix (plus a queue name)
     KEYS[6] registry-of-ended-jobs prefix (plus '<queue>:<state>')
     KEYS[7] wake list
-    KEYS[8] this minute's counters
+    KEYS[8] this minute's counters (kept 25 h: /stats reads up to 24 h back)
     KEYS[9] liveness clock hash
     KEYS[10] push counter prefix (plus a queue name)
     ARGV[1] dead worker name
@@ -66,7 +66,7 @@ for _ = 1, tonumber(ARGV[7]) do
   elseif status == 'started' then
     redis.call('HSET', jkey, 'status', 'failed', 'ended_at', ARGV[2], 'error', ARGV[8])
     redis.call('EXPIRE', jkey, ARGV[5])
-    if redis.call('HINCRBY', KEYS[8], 'failed', 1) == 1 then redis.call('EXPIRE', KEYS[8], 7200) end
+    if redis.call('HINCRBY', KEYS[8], 'failed', 1) == 1 then redis.call('EXPIRE', KEYS[8], 90000) end
     ended = 'failed'
     failed = failed + 1
   elseif status == 'cancel_requested' then
