@@ -5,13 +5,13 @@
 //! here: the finish script hands them their next job.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use taskq::scripts::{self, Claimed};
 use taskq::{Connection, job::now_rfc3339};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
+use crate::backoff::Backoff;
 use crate::launcher::Shared;
 
 /// Seconds an idle fetcher blocks before looking again.
@@ -31,7 +31,7 @@ impl Fetcher {
     /// The next job for an idle slot; `None` once `stop` fires.
     pub async fn next(&self, shared: &Arc<Shared>, stop: &CancellationToken) -> Option<Claimed> {
         let mut blocking = tokio::select! { g = self.blocking.lock() => g, _ = stop.cancelled() => return None };
-        let mut backoff = Duration::from_millis(50);
+        let mut backoff = Backoff::COMMAND;
         loop {
             if stop.is_cancelled() {
                 return None;
@@ -41,8 +41,9 @@ impl Fetcher {
                 Ok(None) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "fetch failed; retrying");
-                    tokio::select! { _ = tokio::time::sleep(backoff) => {}, _ = stop.cancelled() => return None }
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                    if !backoff.sleep(stop).await {
+                        return None;
+                    }
                     continue;
                 }
             }
@@ -52,10 +53,11 @@ impl Fetcher {
             let woke = tokio::select! { r = wait => r, _ = stop.cancelled() => return None };
             if let Err(e) = woke {
                 tracing::warn!(error = %e, "waiting for jobs failed; retrying");
-                tokio::select! { _ = tokio::time::sleep(backoff) => {}, _ = stop.cancelled() => return None }
-                backoff = (backoff * 2).min(Duration::from_secs(2));
+                if !backoff.sleep(stop).await {
+                    return None;
+                }
             } else {
-                backoff = Duration::from_millis(50);
+                backoff.reset();
             }
         }
     }

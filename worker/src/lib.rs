@@ -8,12 +8,14 @@
 //! - [`fetch`]: claims jobs for idle slots;
 //! - [`finisher`]: ends jobs in batches and claims the next ones;
 //! - [`running`]: the jobs running here and the cancel subscriber;
+//! - [`backoff`]: the waits between retries of failed Redis calls;
 //! - [`context`]: what a task sees of its job;
 //! - [`task`] and [`tasks`]: the task trait, the registry, the demo tasks;
 //! - `aws` (feature `aws`): AWS credentials for IAM authentication to ElastiCache.
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod backoff;
 pub mod context;
 pub mod fetch;
 pub mod finisher;

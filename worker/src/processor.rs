@@ -11,6 +11,7 @@ use serde_json::Value;
 use taskq::scripts::{self, Claimed};
 use taskq::{JobError, Status};
 
+use crate::backoff::Backoff;
 use crate::context::{JobContext, Reporter, StopReason};
 use crate::finisher::Ending;
 use crate::launcher::Shared;
@@ -141,7 +142,7 @@ async fn finish(shared: &Arc<Shared>, job: Arc<Claimed>, end: End, report: (Stri
         report: Arc::new(report),
         claim: !shared.stopping.is_cancelled(),
     };
-    let mut backoff = Duration::from_millis(50);
+    let mut backoff = Backoff::COMMAND;
     loop {
         match shared.finisher.end(ending.clone()).await {
             Ok((ended, next)) => {
@@ -157,8 +158,7 @@ async fn finish(shared: &Arc<Shared>, job: Arc<Claimed>, end: End, report: (Stri
             }
             Err(e) => {
                 tracing::warn!(job_id = %job.id, error = %e, "ending job failed; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(2));
+                tokio::time::sleep(backoff.next()).await;
                 // The lost reply may have claimed a job; the heartbeat gives
                 // back any claimed job that no slot runs. Claim no more here.
                 ending.claim = false;
@@ -175,7 +175,7 @@ enum Released {
 
 /// Gives job `id` of `queue`, claimed by this worker, back to its queue.
 async fn release_id(shared: &Arc<Shared>, id: &str, queue: &str) -> Released {
-    let mut backoff = Duration::from_millis(50);
+    let mut backoff = Backoff::COMMAND;
     loop {
         let mut conn = shared.conn.clone();
         let r: redis::RedisResult<i64> = scripts::RELEASE
@@ -194,10 +194,9 @@ async fn release_id(shared: &Arc<Shared>, id: &str, queue: &str) -> Released {
             }
             Ok(-1) => return Released::CancelRequested,
             Ok(_) => return Released::NotOurs,
-            Err(e) if backoff < Duration::from_secs(2) => {
+            Err(e) if !backoff.exhausted() => {
                 tracing::warn!(job_id = %id, error = %e, "returning job failed; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff *= 2;
+                tokio::time::sleep(backoff.next()).await;
             }
             Err(e) => {
                 // Left in our in-flight list: recovered once our heartbeat lapses.

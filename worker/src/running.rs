@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use taskq::Redis;
 use tokio_util::sync::CancellationToken;
 
+use crate::backoff::Backoff;
 use crate::context::{Stop, StopReason};
 
 /// How long a cancellation for a job not (yet) running here is remembered:
@@ -98,7 +99,7 @@ impl Running {
 /// `done`. Reconnects with backoff; the heartbeat's flag check covers what is
 /// published while it is down.
 pub async fn subscribe(redis: Redis, channel: String, running: &Running, done: CancellationToken) {
-    let mut backoff = Duration::from_millis(100);
+    let mut backoff = Backoff::SUBSCRIPTION;
     while !done.is_cancelled() {
         let sub = async {
             let mut ps = redis.pubsub().await?;
@@ -110,14 +111,15 @@ pub async fn subscribe(redis: Redis, channel: String, running: &Running, done: C
                 Ok(ps) => ps,
                 Err(e) => {
                     tracing::warn!(error = %e, "cancel subscription failed; retrying");
-                    tokio::select! { _ = tokio::time::sleep(backoff) => {}, _ = done.cancelled() => return }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    if !backoff.sleep(&done).await {
+                        return;
+                    }
                     continue;
                 }
             },
             _ = done.cancelled() => return,
         };
-        backoff = Duration::from_millis(100);
+        backoff.reset();
         let mut messages = ps.on_message();
         loop {
             let msg = tokio::select! { m = messages.next() => m, _ = done.cancelled() => return };
