@@ -38,7 +38,9 @@ pub async fn run(cfg: Config, args: ServeArgs) -> anyhow::Result<()> {
     };
 
     let stop = CancellationToken::new();
-    tokio::spawn(stop_on_signal(stop.clone()));
+    tokio::spawn(worker::signals::stop_on_signal(stop.clone(), || {
+        eprintln!("stopping (press Ctrl-C again to exit at once)")
+    }));
 
     let worker = if args.no_worker {
         None
@@ -123,16 +125,4 @@ async fn answer_to(state: functions::State, max_body: usize, req: axum::extract:
         _ => AxumBody::empty(),
     };
     Response::from_parts(parts, body)
-}
-
-/// Fires `stop` on Ctrl-C or SIGTERM; a second signal exits at once.
-async fn stop_on_signal(stop: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-    tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-    eprintln!("stopping (press Ctrl-C again to exit at once)");
-    stop.cancel();
-    tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-    std::process::exit(130);
 }

@@ -9,6 +9,7 @@
 //! - [`finisher`]: ends jobs in batches and claims the next ones;
 //! - [`running`]: the jobs running here and the cancel subscriber;
 //! - [`backoff`]: the waits between retries of failed Redis calls;
+//! - [`signals`]: graceful stop on SIGTERM/SIGINT (also used by the local server);
 //! - [`context`]: what a task sees of its job;
 //! - [`task`] and [`tasks`]: the task trait, the registry, the demo tasks;
 //! - `aws` (feature `aws`): AWS credentials for IAM authentication to ElastiCache.
@@ -24,6 +25,7 @@ pub mod metrics;
 pub mod processor;
 pub mod protection;
 pub mod running;
+pub mod signals;
 pub mod task;
 pub mod tasks;
 

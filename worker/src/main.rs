@@ -72,19 +72,8 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
     worker::aws::use_credential_chain(&cfg).await;
     let worker = worker::Worker::connect(cfg, worker::tasks::registry()).await?;
     let shutdown = CancellationToken::new();
-    tokio::spawn(stop_on_signal(shutdown.clone()));
+    tokio::spawn(worker::signals::stop_on_signal(shutdown.clone(), || {
+        tracing::info!("signal received: shutting down")
+    }));
     worker.run(shutdown).await
-}
-
-/// Fires `shutdown` on the first SIGTERM or SIGINT; a second one exits at once.
-async fn stop_on_signal(shutdown: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-    tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-    tracing::info!("signal received: shutting down");
-    shutdown.cancel();
-    tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-    tracing::warn!("second signal: exiting now");
-    std::process::exit(130);
 }
