@@ -12,13 +12,14 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::backoff::Backoff;
-use crate::launcher::Shared;
+use crate::state::Shared;
 
 /// Seconds an idle fetcher blocks before looking again.
 const BLOCK_SECS: f64 = 1.0;
 
 /// Hands claimed jobs to idle slots.
 pub struct Fetcher {
+    /// The wait connection, held by the slot that fetches now.
     blocking: Mutex<Connection>,
 }
 

@@ -2,10 +2,14 @@
 //! worker's log lines go to CloudWatch Logs, which turns these lines into
 //! the metric `taskq/QueueDepth` (dimension `Queue`) that scales the service
 //! (see template.yaml). One line per queue, and the total under `(all)`.
+//! The heartbeat calls [`DepthPublisher::beat`] on every beat.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
+use taskq::job::now_ms;
+use taskq::{Config, Connection};
 
 /// How often the depth is published.
 pub const INTERVAL: Duration = Duration::from_secs(60);
@@ -14,6 +18,31 @@ pub const INTERVAL: Duration = Duration::from_secs(60);
 /// or when TASKQ_EMF is set (listed in `taskq::config::VARIABLES`).
 pub fn enabled() -> bool {
     std::env::var_os("ECS_CONTAINER_METADATA_URI_V4").is_some() || std::env::var_os("TASKQ_EMF").is_some()
+}
+
+/// Publishes queue depth every [`INTERVAL`], when [`enabled`].
+#[derive(Default)]
+pub struct DepthPublisher {
+    /// When depth was last published, if it was: beats come more often.
+    last: Option<Instant>,
+}
+
+impl DepthPublisher {
+    /// Publishes the depth of `cfg`'s queues if it is due.
+    pub async fn beat(&mut self, conn: &Connection, cfg: &Arc<Config>) {
+        if !enabled() || self.last.is_some_and(|t| t.elapsed() < INTERVAL) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        match taskq::Queue::new(conn.clone(), cfg.clone()).counts().await {
+            // Straight to stdout: CloudWatch Logs reads EMF from the raw line.
+            Ok(counts) => {
+                let depths: Vec<(String, u64)> = counts.into_iter().map(|c| (c.name, c.count)).collect();
+                emf_lines(&depths, now_ms()).iter().for_each(|l| println!("{l}"));
+            }
+            Err(e) => tracing::warn!(error = %e, "reading queue depth failed"),
+        }
+    }
 }
 
 /// The EMF lines for `depths` (queue, jobs waiting) at `timestamp_ms`.

@@ -13,8 +13,9 @@ use taskq::{JobError, Status};
 
 use crate::backoff::Backoff;
 use crate::context::{JobContext, Reporter, StopReason};
+use crate::fetch::Fetcher;
 use crate::finisher::Ending;
-use crate::launcher::Shared;
+use crate::state::Shared;
 use crate::task::TaskError;
 
 /// How long a job may take to return once its token fired before it is dropped.
@@ -33,12 +34,12 @@ enum End {
 }
 
 /// Runs jobs until the worker stops fetching.
-pub async fn run(shared: Arc<Shared>) {
+pub async fn run(shared: Arc<Shared>, fetcher: Arc<Fetcher>) {
     let mut next: Option<Claimed> = None;
     loop {
         let job = match next.take() {
             Some(job) => job,
-            None => match shared.fetcher.next(&shared, &shared.stopping).await {
+            None => match fetcher.next(&shared, &shared.stopping).await {
                 Some(job) => job,
                 None => return,
             },

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::launcher::Shared;
+use crate::state::Shared;
 
 /// How long one request protects the task; renewed when half of it is left.
 pub const EXPIRES: Duration = Duration::from_secs(10 * 60);

@@ -1,12 +1,19 @@
-//! The jobs this worker is running, each with its stop handle, and the
-//! subscriber that fires a job's handle when a client cancels it.
+//! The jobs this worker is running, each with its stop handle, and every
+//! decision to stop one before it ends by itself:
+//!
+//! - a client cancels it: the cancel subscriber hears it at once
+//!   ([`subscribe`]), even just before the job registers here;
+//! - the heartbeat's [`check`] finds its cancel flag set (a publish missed
+//!   while the subscriber was down), or finds it taken from this worker;
+//! - the worker shuts down ([`Running::stop_all`]), or the job times out
+//!   (the processor fires its handle).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use taskq::Redis;
+use taskq::{Connection, Keys, Redis};
 use tokio_util::sync::CancellationToken;
 
 use crate::backoff::Backoff;
@@ -93,6 +100,42 @@ impl Running {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Compares the running jobs with Redis, once per heartbeat: fires the handle
+/// of running jobs whose cancel flag is set (in case a publish was missed) and
+/// of runs whose id left `inflight_key` (recovered by another worker: their
+/// end would not be written). Returns the claimed ids that no slot runs.
+pub async fn check(
+    running: &Running,
+    mut conn: Connection,
+    keys: &Keys,
+    inflight_key: &str,
+) -> redis::RedisResult<HashSet<String>> {
+    let ids = running.ids();
+    let mut p = redis::pipe();
+    p.lrange(inflight_key, 0, -1);
+    for id in &ids {
+        p.hget(keys.job(id), "status");
+    }
+    let (claimed, statuses): (Vec<String>, Vec<Option<String>>) = {
+        let mut raw: Vec<redis::Value> = p.query_async(&mut conn).await?;
+        let rest = raw.split_off(1);
+        let claimed: Vec<String> = redis::from_redis_value(raw.remove(0)).map_err(redis::RedisError::from)?;
+        let statuses = rest.into_iter().map(|v| redis::from_redis_value(v).ok().flatten()).collect();
+        (claimed, statuses)
+    };
+    for (id, st) in ids.iter().zip(statuses) {
+        if st.as_deref() == Some("cancel_requested") && running.stop(id, StopReason::Canceled) {
+            tracing::info!(job_id = %id, "cancellation found by flag check");
+        }
+    }
+    for id in ids.iter().filter(|id| !claimed.contains(id)) {
+        if running.stop(id, StopReason::Lost) {
+            tracing::warn!(job_id = %id, "job was taken from this worker; stopping its run");
+        }
+    }
+    Ok(claimed.into_iter().filter(|id| !ids.contains(id)).collect())
 }
 
 /// Listens on the cancel channel and fires the handles of local jobs, until
