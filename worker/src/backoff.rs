@@ -31,7 +31,7 @@ impl Backoff {
     }
 
     /// The delay to wait now; the next one is twice as long, up to the cap.
-    pub fn next(&mut self) -> Duration {
+    pub fn next_delay(&mut self) -> Duration {
         let now = self.delay;
         self.delay = (now * 2).min(self.cap);
         now
@@ -50,7 +50,7 @@ impl Backoff {
 
     /// Waits the next delay; false if `stop` fires first.
     pub async fn sleep(&mut self, stop: &CancellationToken) -> bool {
-        tokio::select! { _ = tokio::time::sleep(self.next()) => true, _ = stop.cancelled() => false }
+        tokio::select! { _ = tokio::time::sleep(self.next_delay()) => true, _ = stop.cancelled() => false }
     }
 }
 
@@ -61,12 +61,12 @@ mod tests {
     #[test]
     fn delays_double_up_to_the_cap_and_start_over_on_reset() {
         let mut b = Backoff::COMMAND;
-        let ms: Vec<u128> = (0..8).map(|_| b.next().as_millis()).collect();
+        let ms: Vec<u128> = (0..8).map(|_| b.next_delay().as_millis()).collect();
         assert_eq!(ms, [50, 100, 200, 400, 800, 1600, 2000, 2000]);
         assert!(b.exhausted());
         b.reset();
         assert!(!b.exhausted());
-        assert_eq!(b.next(), Duration::from_millis(50));
+        assert_eq!(b.next_delay(), Duration::from_millis(50));
     }
 
     #[test]
@@ -74,7 +74,7 @@ mod tests {
         let mut b = Backoff::COMMAND;
         let mut waits = vec![];
         while !b.exhausted() {
-            waits.push(b.next().as_millis());
+            waits.push(b.next_delay().as_millis());
         }
         assert_eq!(waits, [50, 100, 200, 400, 800, 1600]);
     }

@@ -159,7 +159,7 @@ async fn finish(shared: &Arc<Shared>, job: Arc<Claimed>, end: End, report: (Stri
             }
             Err(e) => {
                 tracing::warn!(job_id = %job.id, error = %e, "ending job failed; retrying");
-                tokio::time::sleep(backoff.next()).await;
+                tokio::time::sleep(backoff.next_delay()).await;
                 // The lost reply may have claimed a job; the heartbeat gives
                 // back any claimed job that no slot runs. Claim no more here.
                 ending.claim = false;
@@ -197,7 +197,7 @@ async fn release_id(shared: &Arc<Shared>, id: &str, queue: &str) -> Released {
             Ok(_) => return Released::NotOurs,
             Err(e) if !backoff.exhausted() => {
                 tracing::warn!(job_id = %id, error = %e, "returning job failed; retrying");
-                tokio::time::sleep(backoff.next()).await;
+                tokio::time::sleep(backoff.next_delay()).await;
             }
             Err(e) => {
                 // Left in our in-flight list: recovered once our heartbeat lapses.
