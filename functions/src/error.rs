@@ -1,12 +1,12 @@
-//! The one error type of the API and the answer each variant becomes.
+//! The one error type of the API, the HTTP status of each variant and the
+//! error bodies (the answers themselves are made by the `reply` module).
 //!
 //! Validation errors keep FastAPI's shape, `{"detail": [{"loc", "msg",
 //! "type"}]}`, so the starter's clients can read them; every other error is
 //! `{"detail": "..."}`. Only Redis being unreachable (503) or refusing a
 //! call taskq made (500, a bug) is a 5xx: client input never is.
 
-use lambda_http::http::{StatusCode, header};
-use lambda_http::{Body, Response};
+use lambda_http::http::StatusCode;
 use serde::Serialize;
 use taskq::Status;
 use utoipa::ToSchema;
@@ -110,40 +110,6 @@ impl ApiError {
             ApiError::Internal | ApiError::DamagedJob(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
-
-    /// The answer sent to the client.
-    pub fn into_response(self) -> Response<Body> {
-        let status = self.status();
-        let detail = |detail: String| ErrorBody { detail, status: None };
-        let mut resp = match self {
-            ApiError::Validation(errors) => json(status, &ValidationBody { detail: errors }),
-            ApiError::Unauthorized => json(status, &detail("Not authenticated".into())),
-            ApiError::NotFound(what) => json(status, &detail(what)),
-            ApiError::MethodNotAllowed { allow } => {
-                let mut r = json(status, &detail("Method Not Allowed".into()));
-                if let Ok(v) = allow.parse() {
-                    r.headers_mut().insert(header::ALLOW, v);
-                }
-                r
-            }
-            ApiError::Conflict { detail, status: job_status } => {
-                json(status, &ErrorBody { detail, status: Some(job_status) })
-            }
-            ApiError::PayloadTooLarge { limit } => {
-                json(status, &detail(format!("request body is larger than MAX_BODY ({limit} bytes)")))
-            }
-            ApiError::QueueFull(what) | ApiError::DamagedJob(what) => json(status, &detail(what)),
-            ApiError::UnsupportedMediaType => {
-                json(status, &detail("Content-Type must be application/json (or application/*+json)".into()))
-            }
-            ApiError::RedisUnavailable => json(status, &detail("Redis is unreachable; try again shortly".into())),
-            ApiError::Internal => json(status, &detail("internal error".into())),
-        };
-        if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-        }
-        resp
-    }
 }
 
 impl From<taskq::Error> for ApiError {
@@ -181,53 +147,4 @@ pub fn cursor_error() -> FieldError {
 /// The catalogue's task names, for messages.
 pub fn task_names() -> String {
     taskq::catalogue::TASKS.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
-}
-
-/// A JSON answer.
-pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
-    // Our bodies are plain data (no maps with non-string keys): serializing cannot fail.
-    let text = serde_json::to_string(body).unwrap_or_else(|_| r#"{"detail":"internal error"}"#.into());
-    let mut resp = Response::new(Body::Text(text));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
-    resp
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn body(r: &Response<Body>) -> serde_json::Value {
-        serde_json::from_slice(r.body().as_ref()).unwrap()
-    }
-
-    #[test]
-    fn validation_has_fastapi_shape() {
-        let r = ApiError::invalid(&["body", "duration"], "missing", "Field required").into_response();
-        assert_eq!(r.status(), 422);
-        assert_eq!(
-            body(&r),
-            serde_json::json!({"detail": [{"loc": ["body", "duration"], "msg": "Field required", "type": "missing"}]})
-        );
-    }
-
-    #[test]
-    fn other_errors_are_a_detail_string() {
-        for (e, code) in [
-            (ApiError::Unauthorized, 401),
-            (ApiError::NotFound("job not found".into()), 404),
-            (ApiError::PayloadTooLarge { limit: 10 }, 413),
-            (ApiError::RedisUnavailable, 503),
-            (ApiError::UnsupportedMediaType, 415),
-            (ApiError::Internal, 500),
-            (ApiError::MethodNotAllowed { allow: "GET".into() }, 405),
-        ] {
-            let r = e.into_response();
-            assert_eq!(r.status(), code);
-            assert!(body(&r)["detail"].is_string());
-            assert_eq!(r.headers()["content-type"], "application/json");
-        }
-        let r = ApiError::Conflict { detail: "ended".into(), status: Status::Finished }.into_response();
-        assert_eq!(body(&r), serde_json::json!({"detail": "ended", "status": "finished"}));
-    }
 }

@@ -15,8 +15,9 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::auth;
 use crate::error::ApiError;
-use crate::input::Call;
-use crate::routes::{self, Access, Params, Route};
+use crate::reply::Reply;
+use crate::request::{Call, Params};
+use crate::routes::{self, Access, Route};
 use crate::state::State;
 
 /// A function's `main`: reads the configuration (a bad one stops here, with
@@ -137,7 +138,7 @@ fn request_head(request: &Request) -> lambda_http::http::request::Parts {
 }
 
 /// Turns a result into the answer and writes the request's log line.
-fn finish(request: &Request, route: Option<&Route>, started: Instant, result: crate::Reply) -> Response<Body> {
+fn finish(request: &Request, route: Option<&Route>, started: Instant, result: Reply) -> Response<Body> {
     let mut response = result.unwrap_or_else(ApiError::into_response);
     protect(response.headers_mut());
     let request_id = request_id(request);

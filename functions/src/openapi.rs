@@ -10,8 +10,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 use utoipa::openapi::{ContentBuilder, PathItem, Ref, ResponseBuilder, path::Operation};
 
 use crate::error::{ErrorBody, FieldError, ValidationBody};
-use crate::handlers;
-use crate::routes::{Access, ROUTES};
+use crate::routes::{Access, Paths, ROUTES};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,23 +20,6 @@ use crate::routes::{Access, ROUTES};
             Validation errors are `422 {\"detail\": [{\"loc\", \"msg\", \"type\"}]}`; every other error is \
             `{\"detail\": \"...\"}`. With API_TOKEN set, every operation marked `token` needs \
             `Authorization: Bearer <token>`.",
-    ),
-    paths(
-        handlers::health::handle,
-        handlers::enqueue_task::handle,
-        handlers::enqueue_task_a::handle,
-        handlers::enqueue_task_b::handle,
-        handlers::get_task::handle,
-        handlers::cancel_task::handle,
-        handlers::requeue_task::handle,
-        handlers::list_queues::handle,
-        handlers::purge_queue::handle,
-        handlers::list_jobs::handle,
-        handlers::list_workers::handle,
-        handlers::get_stats::handle,
-        handlers::openapi::handle,
-        handlers::docs::handle,
-        handlers::dashboard::handle,
     ),
     components(schemas(ErrorBody, ValidationBody, FieldError)),
     tags(
@@ -51,15 +33,14 @@ use crate::routes::{Access, ROUTES};
 )]
 struct ApiDoc;
 
-/// The document as committed (`src/openapi.json`), which GET /openapi.json serves.
-pub const COMMITTED: &str = include_str!("openapi.json");
+pub use crate::handlers::openapi::COMMITTED;
 
 /// Name of the bearer scheme in the document.
 const BEARER: &str = "bearer";
 
 /// The document.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
+    let mut doc = ApiDoc::openapi().merge_from(Paths::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(BEARER, SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));

@@ -1,23 +1,21 @@
 //! The route table: every endpoint's method, path, Lambda function (binary)
-//! name, access and handler, in one place.
+//! name, access, handler and OpenAPI operation, in one place.
 //!
 //! Each `src/bin/<function>.rs` serves one entry; the local router serves them
-//! all; the OpenAPI document and template.yaml are checked against it by tests.
+//! all; the OpenAPI document is built from it ([`Paths`]) and template.yaml is
+//! checked against it by a test.
 //! Each entry is its own constant so a function's binary links only its own
 //! handler, not the whole API.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::Reply;
 use crate::handlers;
-use crate::input::Call;
+use crate::reply::Reply;
+use crate::request::{Call, Params};
 
 /// A handler, as stored in the table.
 pub type Handler = fn(Call) -> Pin<Box<dyn Future<Output = Reply> + Send>>;
-
-/// Path parameters by name, in template order.
-pub type Params = Vec<(&'static str, String)>;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,99 +49,66 @@ impl std::fmt::Debug for Route {
     }
 }
 
-macro_rules! route {
-    ($(#[$doc:meta])* $name:ident: $method:literal $path:literal
-        => $function:literal, $access:ident, $handler:path) => {
-        $(#[$doc])*
-        pub const $name: Route = Route {
-            method: $method,
-            path: $path,
-            function: $function,
-            access: Access::$access,
-            handler: |call| Box::pin($handler(call)),
-        };
+/// Declares the table: one constant per route, [`ROUTES`] in the order
+/// given, and [`Paths`], the handlers' OpenAPI operations. An entry names
+/// its handler by its module in [`handlers`], which is also its function's name.
+macro_rules! routes {
+    ($($(#[$doc:meta])* $name:ident: $method:literal $path:literal => $function:ident, $access:ident;)*) => {
+        $(
+            $(#[$doc])*
+            pub const $name: Route = Route {
+                method: $method,
+                path: $path,
+                function: stringify!($function),
+                access: Access::$access,
+                handler: |call| Box::pin(handlers::$function::handle(call)),
+            };
+        )*
+
+        /// Every route, literal paths before templated ones where both could match.
+        pub const ROUTES: &[Route] = &[$($name),*];
+
+        /// The operations of every route, from the handlers' annotations: what
+        /// the `openapi` module completes into the document. Never built by a
+        /// function's binary (it would link utoipa's model).
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($(handlers::$function::handle),*))]
+        pub struct Paths;
     };
 }
 
-route!(
+routes! {
     /// Liveness and Redis reachability.
-    HEALTH: "GET" "/health" => "health", Public, handlers::health::handle
-);
-route!(
+    HEALTH: "GET" "/health" => health, Public;
     /// Enqueue any catalogue task (the starter's body).
-    ENQUEUE_TASK: "POST" "/tasks" => "enqueue_task", Token, handlers::enqueue_task::handle
-);
-route!(
+    ENQUEUE_TASK: "POST" "/tasks" => enqueue_task, Token;
     /// Enqueue `task_a`.
-    ENQUEUE_TASK_A: "POST" "/tasks/a" => "enqueue_task_a", Token, handlers::enqueue_task_a::handle
-);
-route!(
+    ENQUEUE_TASK_A: "POST" "/tasks/a" => enqueue_task_a, Token;
     /// Enqueue `task_b`.
-    ENQUEUE_TASK_B: "POST" "/tasks/b" => "enqueue_task_b", Token, handlers::enqueue_task_b::handle
-);
-route!(
+    ENQUEUE_TASK_B: "POST" "/tasks/b" => enqueue_task_b, Token;
     /// A job's state, progress and result.
-    GET_TASK: "GET" "/tasks/{job_id}" => "get_task", Token, handlers::get_task::handle
-);
-route!(
+    GET_TASK: "GET" "/tasks/{job_id}" => get_task, Token;
     /// Cancel a job.
-    CANCEL_TASK: "DELETE" "/tasks/{job_id}" => "cancel_task", Token, handlers::cancel_task::handle
-);
-route!(
+    CANCEL_TASK: "DELETE" "/tasks/{job_id}" => cancel_task, Token;
     /// Put a failed or canceled job back on its queue.
-    REQUEUE_TASK: "POST" "/tasks/{job_id}/requeue" => "requeue_task", Token, handlers::requeue_task::handle
-);
-route!(
+    REQUEUE_TASK: "POST" "/tasks/{job_id}/requeue" => requeue_task, Token;
     /// Every queue with its counts.
-    LIST_QUEUES: "GET" "/queues" => "list_queues", Token, handlers::list_queues::handle
-);
-route!(
+    LIST_QUEUES: "GET" "/queues" => list_queues, Token;
     /// Cancel every job waiting in a queue.
-    PURGE_QUEUE: "DELETE" "/queues/{queue_name}/purge" => "purge_queue", Token, handlers::purge_queue::handle
-);
-route!(
+    PURGE_QUEUE: "DELETE" "/queues/{queue_name}/purge" => purge_queue, Token;
     /// A queue's jobs in one state, newest first, paged.
-    LIST_JOBS: "GET" "/jobs" => "list_jobs", Token, handlers::list_jobs::handle
-);
-route!(
+    LIST_JOBS: "GET" "/jobs" => list_jobs, Token;
     /// Live workers.
-    LIST_WORKERS: "GET" "/workers" => "list_workers", Token, handlers::list_workers::handle
-);
-route!(
+    LIST_WORKERS: "GET" "/workers" => list_workers, Token;
     /// Finished and failed jobs per minute.
-    GET_STATS: "GET" "/stats" => "get_stats", Token, handlers::get_stats::handle
-);
-route!(
+    GET_STATS: "GET" "/stats" => get_stats, Token;
     /// The OpenAPI document.
-    OPENAPI: "GET" "/openapi.json" => "openapi", Token, handlers::openapi::handle
-);
-route!(
+    OPENAPI: "GET" "/openapi.json" => openapi, Token;
     /// The interactive API documentation page.
-    DOCS: "GET" "/docs" => "docs", Public, handlers::docs::handle
-);
-route!(
+    DOCS: "GET" "/docs" => docs, Public;
     /// The dashboard page (its API calls need the token; the page asks for it).
-    DASHBOARD: "GET" "/dashboard" => "dashboard", Public, handlers::dashboard::handle
-);
-
-/// Every route, literal paths before templated ones where both could match.
-pub const ROUTES: &[Route] = &[
-    HEALTH,
-    ENQUEUE_TASK,
-    ENQUEUE_TASK_A,
-    ENQUEUE_TASK_B,
-    GET_TASK,
-    CANCEL_TASK,
-    REQUEUE_TASK,
-    LIST_QUEUES,
-    PURGE_QUEUE,
-    LIST_JOBS,
-    LIST_WORKERS,
-    GET_STATS,
-    OPENAPI,
-    DOCS,
-    DASHBOARD,
-];
+    DASHBOARD: "GET" "/dashboard" => dashboard, Public;
+}
 
 impl Route {
     /// The parameters of `path` if it is exactly this route's path (one

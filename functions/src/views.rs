@@ -2,6 +2,13 @@
 //! from these types, and the handlers serialize exactly these types, so the
 //! document cannot drift from the wire.
 //!
+//! Several types here mirror a `taskq` type field for field (`Job`,
+//! `Enqueued`, `Progress`, `WorkerInfo`, ...). They stay: the document is
+//! made from `utoipa::ToSchema` types, and `taskq` must not depend on utoipa
+//! (the worker links taskq and needs no schemas; the functions' binaries
+//! never build the document). They are also the API's own contract: `job_id` not `id`,
+//! no idempotency key, field docs written for clients.
+//!
 //! Conversions from the `taskq` types destructure them without `..`: a field
 //! added there does not compile here until the API decides what to show.
 

@@ -232,7 +232,7 @@ fn the_openapi_document_gives_the_ranges_the_code_enforces() {
     assert_eq!(cursor["maxLength"].as_u64(), Some(taskq::Cursor::MAX_LEN as u64));
     for path in ["/tasks", "/tasks/a", "/tasks/b"] {
         let key = param(path, "post", "Idempotency-Key");
-        let max = functions::input::MAX_IDEMPOTENCY_KEY as u64;
+        let max = functions::request::MAX_IDEMPOTENCY_KEY as u64;
         assert_eq!((key["minLength"].as_u64(), key["maxLength"].as_u64()), (Some(1), Some(max)), "{path}");
         assert!(doc["paths"][path]["post"]["responses"]["415"].is_object(), "{path}: no 415");
     }

@@ -9,8 +9,8 @@
 
 use std::sync::LazyLock;
 
-use crate::Reply;
-use crate::input::Call;
+use crate::reply::Reply;
+use crate::request::Call;
 
 const INDEX: &str = include_str!("../dashboard/index.html");
 const STYLE: &str = include_str!("../dashboard/style.css");
@@ -21,13 +21,13 @@ pub static PAGE: LazyLock<String> =
     LazyLock::new(|| INDEX.replacen("/*STYLE*/", STYLE, 1).replacen("/*SCRIPT*/", SCRIPT, 1));
 
 /// The page's Content-Security-Policy: the inlined script and stylesheet by their hashes.
-pub static POLICY: LazyLock<String> = LazyLock::new(|| super::page_policy(&PAGE));
+pub static POLICY: LazyLock<String> = LazyLock::new(|| crate::reply::page_policy(&PAGE));
 
 /// Serves the page.
 #[utoipa::path(get, path = "/dashboard", tag = "docs",
     responses((status = 200, description = "The dashboard page", content_type = "text/html")))]
 pub async fn handle(_call: Call) -> Reply {
-    super::html(PAGE.as_str(), &POLICY)
+    crate::reply::html(PAGE.as_str(), &POLICY)
 }
 
 #[cfg(test)]

@@ -9,18 +9,18 @@
 
 use std::sync::LazyLock;
 
-use crate::Reply;
-use crate::input::Call;
+use crate::reply::Reply;
+use crate::request::Call;
 
 /// The page.
 pub const PAGE: &str = include_str!("docs.html");
 
 /// The page's Content-Security-Policy, made once from its inline script and style.
-pub static POLICY: LazyLock<String> = LazyLock::new(|| super::page_policy(PAGE));
+pub static POLICY: LazyLock<String> = LazyLock::new(|| crate::reply::page_policy(PAGE));
 
 /// This page: every operation, its parameters, bodies and answers, and a form to try it.
 #[utoipa::path(get, path = "/docs", tag = "docs",
     responses((status = 200, description = "The documentation page", content_type = "text/html")))]
 pub async fn handle(_call: Call) -> Reply {
-    super::html(PAGE, &POLICY)
+    crate::reply::html(PAGE, &POLICY)
 }

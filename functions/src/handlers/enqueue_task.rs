@@ -9,26 +9,20 @@
 
 use serde_json::{Map, Value};
 
-use crate::Reply;
-use crate::error::{ApiError, ErrorBody, ValidationBody, task_names};
-use crate::input::{Call, Fields};
-use crate::views::{EnqueueReply, EnqueueRequest};
+use crate::error::{ApiError, task_names};
+use crate::input::Fields;
+use crate::reply::Reply;
+use crate::request::Call;
+use crate::views::EnqueueRequest;
 
-/// Validates the body against the catalogue, then enqueues once per idempotency key.
-#[utoipa::path(post, path = "/tasks", tag = "tasks",
-    request_body = EnqueueRequest,
-    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$",
-        description = "Names the request: while its job has not ended, the same key returns that job. \
-            1 to 255 visible ASCII characters or spaces; spaces at either end are ignored")),
-    responses(
-        (status = 200, description = "A new job, or the existing one (`duplicate`)", body = EnqueueReply),
-        (status = 413, description = "Body larger than MAX_BODY", body = ErrorBody),
-        (status = 415, description = "A body whose Content-Type is not JSON", body = ErrorBody),
-        (status = 422, description = "Unknown task, missing or mistyped field", body = ValidationBody),
-        (status = 429, description = "The queue holds MAX_QUEUED waiting jobs: nothing was written", body = ErrorBody),
-        (status = 503, description = "Redis is unreachable", body = ErrorBody),
-    ))]
-pub async fn handle(call: Call) -> Reply {
+super::enqueue::enqueue_handler!(
+    /// Validates the body against the catalogue, then enqueues once per idempotency key.
+    "/tasks", EnqueueRequest, "Unknown task, missing or mistyped field",
+    |call| read_and_enqueue(call).await
+);
+
+/// Reads the body, builds the task's arguments from it and enqueues.
+async fn read_and_enqueue(call: Call) -> Reply {
     let body = call.json_object()?;
     let mut f = Fields::new(&body, &["body"]);
     let task = f.string("task_name");
@@ -59,7 +53,7 @@ pub async fn handle(call: Call) -> Reply {
         args
     };
     let loc = if long_task { long_task_loc } else { payload_loc };
-    super::enqueue(call, &task, args, high, loc).await
+    super::enqueue::enqueue(call, &task, args, high, loc).await
 }
 
 fn long_task_loc(field: &str) -> Vec<String> {

@@ -2,9 +2,9 @@
 
 use lambda_http::http::StatusCode;
 
-use crate::Reply;
-use crate::error::{ApiError, ErrorBody, ValidationBody, json};
-use crate::input::Call;
+use crate::error::{ApiError, ErrorBody, ValidationBody};
+use crate::reply::{Reply, json};
+use crate::request::Call;
 use crate::views::StatsReply;
 
 /// Longest window, in minutes (one day); the counters are kept 25 hours.

@@ -2,9 +2,9 @@
 
 use lambda_http::http::StatusCode;
 
-use crate::Reply;
-use crate::error::{ErrorBody, json};
-use crate::input::Call;
+use crate::error::ErrorBody;
+use crate::reply::{Reply, json};
+use crate::request::Call;
 use crate::views::JobView;
 
 /// Reads the job; unknown, expired and malformed ids are 404.

@@ -2,9 +2,9 @@
 
 use lambda_http::http::StatusCode;
 
-use crate::Reply;
-use crate::error::{ErrorBody, json};
-use crate::input::Call;
+use crate::error::ErrorBody;
+use crate::reply::{Reply, json};
+use crate::request::Call;
 use crate::views::HealthReply;
 
 /// Answers 200 when Redis answers a PING within REDIS_TIMEOUT, else 503.

@@ -4,9 +4,9 @@
 use lambda_http::http::StatusCode;
 use taskq::{Cursor, Status};
 
-use crate::Reply;
-use crate::error::{ApiError, ErrorBody, FieldError, ValidationBody, cursor_error, json};
-use crate::input::Call;
+use crate::error::{ApiError, ErrorBody, FieldError, ValidationBody, cursor_error};
+use crate::reply::{Reply, json};
+use crate::request::Call;
 use crate::views::JobPageView;
 
 /// Jobs per page unless `limit` says otherwise.

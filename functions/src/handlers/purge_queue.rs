@@ -6,9 +6,9 @@
 
 use lambda_http::http::StatusCode;
 
-use crate::Reply;
-use crate::error::{ApiError, ErrorBody, json};
-use crate::input::Call;
+use crate::error::{ApiError, ErrorBody};
+use crate::reply::{Reply, json};
+use crate::request::Call;
 use crate::views::PurgeReply;
 
 /// Purges the queue; unknown queues are 404.

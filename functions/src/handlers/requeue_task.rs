@@ -3,9 +3,9 @@
 use lambda_http::http::StatusCode;
 use taskq::{RequeueOutcome, Status};
 
-use crate::Reply;
-use crate::error::{ApiError, ErrorBody, json};
-use crate::input::Call;
+use crate::error::{ApiError, ErrorBody};
+use crate::reply::{Reply, json};
+use crate::request::Call;
 use crate::views::JobStatusReply;
 
 /// Requeues the job, or says why it cannot.
