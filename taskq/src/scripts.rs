@@ -1,34 +1,44 @@
 //! The Lua scripts, one per change of a job's state. Each `.lua` file under
-//! `scripts/` documents its KEYS, ARGV and return value; scripts that claim
-//! jobs share `includes/take.lua`.
+//! `scripts/` documents its KEYS, ARGV and return value. Steps several
+//! scripts take are local functions in `scripts/includes/`, put before the
+//! scripts that call them: claiming a job (`take.lua`), leaving a wake
+//! marker (`wake.lua`), releasing an idempotency key that still names the
+//! job (`release_key.lua`), counting outcomes per minute (`stats.lua`).
+//!
+//! Keys: a script is given in KEYS every key it touches or the prefix it
+//! builds that key from (prefix plus a job id or a queue name), except the
+//! idempotency key named by a job hash's `idem` field, which enqueue wrote
+//! from its KEYS. All of them lie under `KEY_PREFIX`, which holds one hash
+//! tag, so a script's keys are all in one slot on Redis Cluster.
 
 use std::sync::LazyLock;
 
 use redis::{FromRedisValue, ParsingError, Script, Value};
 
+/// A script: its file under `scripts/`, after the named files of
+/// `scripts/includes/` (the local functions it calls), in that order.
 macro_rules! script {
-    ($name:ident, $file:literal) => {
-        #[doc = concat!("`scripts/", $file, "`")]
-        pub static $name: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!(concat!("scripts/", $file))));
-    };
-    ($name:ident, $file:literal, take) => {
-        #[doc = concat!("`scripts/", $file, "` (with `includes/take.lua`)")]
+    ($name:ident, $file:literal $(, $include:literal)*) => {
+        #[doc = concat!("`scripts/", $file, "`" $(, " with `includes/", $include, "`")*)]
         pub static $name: LazyLock<Script> = LazyLock::new(|| {
-            Script::new(concat!(include_str!("scripts/includes/take.lua"), include_str!(concat!("scripts/", $file))))
+            Script::new(concat!(
+                $(include_str!(concat!("scripts/includes/", $include)),)*
+                include_str!(concat!("scripts/", $file))
+            ))
         });
     };
 }
 
-script!(ENQUEUE, "enqueue.lua");
-script!(FETCH, "fetch.lua", take);
-script!(FINISH, "finish.lua", take);
+script!(ENQUEUE, "enqueue.lua", "wake.lua");
+script!(FETCH, "fetch.lua", "take.lua", "wake.lua");
+script!(FINISH, "finish.lua", "take.lua", "release_key.lua", "stats.lua");
 script!(PROGRESS, "progress.lua");
-script!(CANCEL, "cancel.lua");
-script!(PURGE, "purge.lua");
-script!(REQUEUE, "requeue.lua");
-script!(RELEASE, "release.lua");
+script!(CANCEL, "cancel.lua", "release_key.lua");
+script!(PURGE, "purge.lua", "release_key.lua");
+script!(REQUEUE, "requeue.lua", "wake.lua");
+script!(RELEASE, "release.lua", "wake.lua");
 script!(HEARTBEAT, "heartbeat.lua");
-script!(RECOVER, "recover.lua");
+script!(RECOVER, "recover.lua", "wake.lua", "release_key.lua", "stats.lua");
 script!(LIST_QUEUED, "list_queued.lua");
 
 /// A job a worker has just claimed: what `includes/take.lua` returns.

@@ -1,6 +1,7 @@
-//! The semantics of jobs, against a real redis-server and an in-process worker:
-//! idempotency, life cycle, progress, retention, cancellation, priority,
-//! timeouts, requeue, purge.
+//! The semantics of jobs run by an in-process worker against a real
+//! redis-server: idempotency, life cycle, progress, retention, cancellation,
+//! priority, timeouts, requeue, listing of ended and running jobs. What the
+//! `Queue` client does without a worker is tested in `taskq/tests`.
 
 mod common;
 
@@ -9,52 +10,8 @@ use std::time::Duration;
 use common::*;
 use redis::AsyncCommands;
 use serde_json::json;
-use taskq::{CancelOutcome, Cursor, Enqueued, NewJob, Queue, RequeueOutcome, Status};
+use taskq::{CancelOutcome, Cursor, Enqueued, NewJob, RequeueOutcome, Status};
 use testkit::RedisServer;
-
-async fn redis_conn(server: &RedisServer) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(server.url()).unwrap().get_multiplexed_async_connection().await.unwrap()
-}
-
-#[tokio::test]
-async fn fifty_concurrent_identical_enqueues_make_one_job() {
-    let server = RedisServer::start();
-    let q = queue(&server.config()).await;
-    let job =
-        NewJob::from_catalogue("long_task", json!({"duration": 5, "payload": {"usuario_id": 123}}), "default").unwrap();
-    let results = futures_util::future::join_all((0..50).map(|_| q.enqueue(&job))).await;
-    let results: Vec<Enqueued> = results.into_iter().map(Result::unwrap).collect();
-    let created: Vec<_> = results.iter().filter(|r| matches!(r, Enqueued::Created { .. })).collect();
-    assert_eq!(created.len(), 1, "{results:?}");
-    let id = created[0].job_id();
-    assert!(results.iter().all(|r| r.job_id() == id));
-    assert_eq!(server.cli(&["llen", "{taskq}:queue:default"]).trim(), "1");
-    // Small jobs stay compact hashes (listpack): no stored value, the
-    // idempotency key's name included, exceeds hash-max-listpack-value.
-    assert_eq!(server.cli(&["object", "encoding", &format!("{{taskq}}:job:{id}")]).trim(), "listpack");
-
-    // Key order does not matter; different arguments make a different job.
-    let reordered: serde_json::Value =
-        serde_json::from_str(r#"{"payload": {"usuario_id": 123}, "duration": 5}"#).unwrap();
-    let again = q.enqueue(&NewJob::from_catalogue("long_task", reordered, "default").unwrap()).await.unwrap();
-    assert_eq!(again, Enqueued::Duplicate { duplicate: true, job_id: id.to_owned() });
-    let other = enqueue(&q, "long_task", json!({"duration": 5, "payload": {"usuario_id": 124}}), "default").await;
-    assert_ne!(other, id);
-    // One wake marker for idle workers: pushed when the queue was empty, not
-    // again for a push onto a non-empty queue.
-    assert_eq!(server.cli(&["llen", "{taskq}:wake"]).trim(), "1");
-    server.cli(&["del", "{taskq}:wake"]);
-    enqueue(&q, "long_task", json!({"duration": 5, "payload": {"usuario_id": 125}}), "default").await;
-    assert_eq!(server.cli(&["llen", "{taskq}:wake"]).trim(), "0", "a push onto a non-empty queue wakes nobody");
-    enqueue(&q, "long_task", json!({"duration": 5, "payload": {"usuario_id": 126}}), "high").await;
-    assert_eq!(server.cli(&["llen", "{taskq}:wake"]).trim(), "1", "a push onto an empty queue leaves a marker");
-    // A client key names the request instead of the arguments.
-    let mut keyed = NewJob::from_catalogue("task_a", json!({"user_id": 1, "duration": 1}), "high").unwrap();
-    keyed.idempotency_key = Some("order-7".into());
-    let first = q.enqueue(&keyed).await.unwrap();
-    keyed.args = json!({"user_id": 2, "duration": 1});
-    assert_eq!(q.enqueue(&keyed).await.unwrap().job_id(), first.job_id());
-}
 
 #[tokio::test]
 async fn idempotency_key_lives_while_its_job_waits_in_the_queue() {
@@ -141,11 +98,7 @@ async fn a_job_goes_queued_started_finished_with_rising_progress() {
 
 #[tokio::test]
 async fn failures_and_timeouts_fail_the_job_release_the_key_and_the_worker_carries_on() {
-    let server = RedisServer::start();
-    let mut cfg = server.config();
-    cfg.failure_ttl = Duration::from_secs(200);
-    let q = queue(&cfg).await;
-    let w = InProcess::start(cfg.clone()).await;
+    let (server, q, w) = start_worker(|cfg| cfg.failure_ttl = Duration::from_secs(200)).await;
 
     let failing = NewJob::new("fail", json!({"n": 1}), "default");
     let id = q.enqueue(&failing).await.unwrap().job_id().to_owned();
@@ -193,134 +146,15 @@ async fn a_canceled_queued_job_never_runs_and_frees_its_key() {
     assert_eq!((canceled.status, canceled.attempts, canceled.started_at), (Status::Canceled, 0, None));
     assert_eq!(q.cancel(&id).await.unwrap(), CancelOutcome::AlreadyEnded(Status::Canceled));
     assert_eq!(q.cancel(&again).await.unwrap(), CancelOutcome::AlreadyEnded(Status::Finished));
-    assert_eq!(q.cancel(&uuid_v4()).await.unwrap(), CancelOutcome::NotFound);
+    assert_eq!(q.cancel(&unknown_id()).await.unwrap(), CancelOutcome::NotFound);
     assert_eq!(q.cancel("not-a-uuid").await.unwrap(), CancelOutcome::NotFound);
     assert_eq!(q.counts().await.unwrap()[1].states["canceled"], 1);
     w.stop().await;
 }
 
 #[tokio::test]
-async fn queued_pages_list_every_live_job_once_past_tombstones() {
-    let server = RedisServer::start();
-    let q = queue(&server.config()).await;
-    let mut ids = Vec::new();
-    for i in 0..9 {
-        ids.push(enqueue(&q, "long_task", json!({"duration": 1, "payload": i}), "default").await);
-    }
-    // Tombstones at both ends and in the middle of the first pages.
-    for i in [0, 3, 4, 8] {
-        assert_eq!(q.cancel(&ids[i]).await.unwrap(), CancelOutcome::Canceled);
-    }
-    let pages = pages(&q, "default", Status::Queued, None, 2).await;
-    assert!(pages.iter().all(|p| p.len() <= 2), "pages of 2: {pages:?}");
-    let seen: Vec<String> = pages.concat();
-    let live: Vec<String> = [7, 6, 5, 2, 1].iter().map(|&i| ids[i].clone()).collect();
-    assert_eq!(seen, live, "newest first, each live job once");
-}
-
-#[tokio::test]
-async fn a_job_canceled_then_requeued_is_listed_once_where_it_was_requeued() {
-    let server = RedisServer::start();
-    let q = queue(&server.config()).await;
-    let mut ids = Vec::new();
-    for i in 0..4 {
-        ids.push(enqueue(&q, "long_task", json!({"duration": 1, "payload": i}), "default").await);
-    }
-    assert_eq!(q.cancel(&ids[1]).await.unwrap(), CancelOutcome::Canceled);
-    assert_eq!(q.requeue(&ids[1]).await.unwrap(), RequeueOutcome::Requeued);
-    // Its tombstone is still in the list, and its requeued id on the left.
-    assert_eq!(server.cli(&["llen", "{taskq}:queue:default"]).trim(), "5");
-    let expected: Vec<String> = [1, 3, 2, 0].iter().map(|&i| ids[i].clone()).collect();
-    for limit in [1, 2, 10] {
-        let seen = pages(&q, "default", Status::Queued, None, limit).await.concat();
-        assert_eq!(seen, expected, "pages of {limit}: newest first, each job once");
-    }
-    let counts = q.counts().await.unwrap();
-    assert_eq!(counts.iter().find(|c| c.name == "default").unwrap().count, 4);
-}
-
-#[tokio::test]
-async fn queued_pages_start_at_their_place_after_jobs_are_taken_and_given_back() {
-    let server = RedisServer::start();
-    let cfg = server.config();
-    let q = queue(&cfg).await;
-    let mut ids = Vec::new();
-    for i in 0..6 {
-        ids.push(enqueue(&q, "long_task", json!({"duration": 1, "payload": i}), "default").await);
-    }
-    let first = q.list("default", Status::Queued, None, 2).await.unwrap();
-    let cursor = Cursor::parse(&first.next_cursor.expect("more pages")).unwrap();
-    // The two oldest are taken from the right, as a worker's fetch does, and
-    // one is given back there, as a stopping worker does.
-    let mut c = redis_conn(&server).await;
-    let keys = q.keys().clone();
-    for id in &ids[..2] {
-        let _: String =
-            c.lmove(keys.queue("default"), "inflight", redis::Direction::Right, redis::Direction::Left).await.unwrap();
-        let _: () = c.hset_multiple(keys.job(id), &[("status", "started"), ("attempts", "1")]).await.unwrap();
-    }
-    let released: i64 = taskq::scripts::RELEASE
-        .key(keys.job(&ids[0]))
-        .key("inflight")
-        .key(keys.queue("default"))
-        .key(keys.wake())
-        .key(keys.pushed("default"))
-        .arg(&ids[0])
-        .invoke_async(&mut c)
-        .await
-        .unwrap();
-    assert_eq!(released, 1);
-    let rest = pages(&q, "default", Status::Queued, Some(cursor), 2).await.concat();
-    assert_eq!(rest, [ids[3].clone(), ids[2].clone(), ids[0].clone()]);
-}
-
-/// Every page of a list, from the first, following `next_cursor`.
-async fn pages(q: &Queue, queue: &str, state: Status, from: Option<Cursor>, limit: usize) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    let mut cursor = from;
-    loop {
-        let page = q.list(queue, state, cursor.as_ref(), limit).await.unwrap();
-        out.push(page.jobs.into_iter().map(|j| j.id).collect());
-        match page.next_cursor {
-            Some(c) => cursor = Some(Cursor::parse(&c).expect("a cursor of ours")),
-            None => return out,
-        }
-    }
-}
-
-#[tokio::test]
-async fn queued_pages_hold_their_place_while_jobs_come_and_go() {
-    let server = RedisServer::start();
-    let q = queue(&server.config()).await;
-    let mut ids = Vec::new();
-    for i in 0..6 {
-        ids.push(enqueue(&q, "long_task", json!({"duration": 1, "payload": i}), "default").await);
-    }
-    let first = q.list("default", Status::Queued, None, 2).await.unwrap();
-    assert_eq!(first.jobs.iter().map(|j| &j.id).collect::<Vec<_>>(), [&ids[5], &ids[4]]);
-    let cursor = Cursor::parse(&first.next_cursor.expect("more pages")).unwrap();
-    // Newer jobs arrive before the next page is read: it goes on where the first stopped.
-    for i in 6..9 {
-        enqueue(&q, "long_task", json!({"duration": 1, "payload": i}), "default").await;
-    }
-    let rest = pages(&q, "default", Status::Queued, Some(cursor.clone()), 2).await;
-    let older: Vec<Vec<String>> = vec![vec![ids[3].clone(), ids[2].clone()], vec![ids[1].clone(), ids[0].clone()]];
-    assert_eq!(rest, older);
-    // The job the cursor names left the queue, and every older one with it: nothing more.
-    q.purge("default").await.unwrap();
-    let after = q.list("default", Status::Queued, Some(&cursor), 2).await.unwrap();
-    assert!(after.jobs.is_empty() && after.next_cursor.is_none());
-    // A cursor of another list is refused.
-    let wrong = q.list("default", Status::Finished, Some(&cursor), 2).await;
-    assert!(matches!(wrong, Err(taskq::Error::CursorMismatch)), "{wrong:?}");
-}
-
-#[tokio::test]
 async fn ended_pages_hold_their_place_and_split_jobs_that_ended_in_one_millisecond() {
-    let server = RedisServer::start();
-    let cfg = server.config();
-    let q = queue(&cfg).await;
-    let w = InProcess::start(cfg).await;
+    let (server, q, w) = start_worker(|_| {}).await;
     let run = |n: usize| {
         let q = q.clone();
         async move {
@@ -365,10 +199,7 @@ async fn ended_pages_hold_their_place_and_split_jobs_that_ended_in_one_milliseco
 
 #[tokio::test]
 async fn running_pages_list_each_running_job_once_newest_start_first() {
-    let server = RedisServer::start();
-    let cfg = server.config();
-    let q = queue(&cfg).await;
-    let w = InProcess::start(cfg).await;
+    let (_server, q, w) = start_worker(|_| {}).await;
     let mut ids = Vec::new();
     for i in 0..3 {
         let id = enqueue(&q, "long_task", json!({"duration": 60, "payload": i}), "default").await;
@@ -386,10 +217,7 @@ async fn running_pages_list_each_running_job_once_newest_start_first() {
 
 #[tokio::test]
 async fn a_running_job_is_canceled_cooperatively_and_its_progress_stops() {
-    let server = RedisServer::start();
-    let cfg = server.config();
-    let q = queue(&cfg).await;
-    let w = InProcess::start(cfg).await;
+    let (_server, q, w) = start_worker(|_| {}).await;
     let args = json!({"user_id": 3, "duration": 6});
     let id = enqueue(&q, "task_a", args.clone(), "default").await;
     testkit::wait_for("first progress", LONG, || async { get(&q, &id).await.progress.is_some_and(|p| p.done >= 1) })
@@ -412,11 +240,7 @@ async fn a_running_job_is_canceled_cooperatively_and_its_progress_stops() {
 
 #[tokio::test]
 async fn high_jobs_start_before_earlier_default_jobs() {
-    let server = RedisServer::start();
-    let mut cfg = server.config();
-    cfg.worker_concurrency = 1;
-    let q = queue(&cfg).await;
-    let w = InProcess::start(cfg).await;
+    let (_server, q, w) = start_worker(|cfg| cfg.worker_concurrency = 1).await;
     let blocker = enqueue(&q, "long_task", json!({"duration": 60}), "default").await;
     wait_status(&q, &blocker, Status::Started).await;
     let mut defaults = Vec::new();
@@ -450,34 +274,8 @@ async fn high_jobs_start_before_earlier_default_jobs() {
 }
 
 #[tokio::test]
-async fn purge_cancels_queued_jobs_and_releases_their_keys() {
-    let server = RedisServer::start();
-    let q = queue(&server.config()).await;
-    let mut ids = Vec::new();
-    for i in 0..1200 {
-        ids.push(enqueue(&q, "long_task", json!({"duration": 1, "payload": i}), "default").await);
-    }
-    q.cancel(&ids[0]).await.unwrap();
-    let kept = enqueue(&q, "long_task", json!({"duration": 1, "payload": "high"}), "high").await;
-    assert_eq!(q.purge("default").await.unwrap(), 1199);
-    assert_eq!(server.cli(&["llen", "{taskq}:queue:default"]).trim(), "0");
-    let counts = q.counts().await.unwrap();
-    assert_eq!((counts[0].count, counts[1].count, counts[1].states["canceled"]), (1, 0, 1200));
-    assert_eq!(status(&q, &ids[700]).await, Status::Canceled);
-    assert_eq!(status(&q, &kept).await, Status::Queued);
-    // A queued job is not requeued a second time.
-    assert_eq!(q.requeue(&kept).await.unwrap(), RequeueOutcome::NotRequeueable(Status::Queued));
-    // Keys released: the same requests are accepted again.
-    enqueue(&q, "long_task", json!({"duration": 1, "payload": 5}), "default").await;
-    assert!(matches!(q.purge("nope").await, Err(taskq::Error::UnknownQueue(_))));
-}
-
-#[tokio::test]
 async fn failed_jobs_can_be_requeued_and_listed() {
-    let server = RedisServer::start();
-    let cfg = server.config();
-    let q = queue(&cfg).await;
-    let w = InProcess::start(cfg).await;
+    let (_server, q, w) = start_worker(|_| {}).await;
     let id = q.enqueue(&NewJob::new("fail", json!({"n": 2}), "high")).await.unwrap().job_id().to_owned();
     wait_status(&q, &id, Status::Failed).await;
     let page = q.list("high", Status::Failed, None, 10).await.unwrap();
@@ -491,18 +289,13 @@ async fn failed_jobs_can_be_requeued_and_listed() {
     let finished = enqueue(&q, "long_task", json!({"duration": 0}), "high").await;
     wait_status(&q, &finished, Status::Finished).await;
     assert_eq!(q.requeue(&finished).await.unwrap(), RequeueOutcome::NotRequeueable(Status::Finished));
-    assert_eq!(q.requeue(&uuid_v4()).await.unwrap(), RequeueOutcome::NotFound);
+    assert_eq!(q.requeue(&unknown_id()).await.unwrap(), RequeueOutcome::NotFound);
     assert_eq!(q.requeue_failed(None).await.unwrap(), 1);
     let workers = q.workers().await.unwrap();
     assert_eq!(workers.len(), 1);
     assert_eq!(workers[0].queues, ["high", "default"]);
     w.stop().await;
     assert!(q.workers().await.unwrap().is_empty(), "worker deregistered on stop");
-}
-
-fn uuid_v4() -> String {
-    // Any well-formed id no job has.
-    "0b7a2f44-3c1e-4e6f-9d3a-2a4b5c6d7e8f".into()
 }
 
 #[tokio::test]
@@ -532,10 +325,7 @@ async fn a_burst_of_short_jobs_is_ended_in_batches_each_exactly_once() {
 
 #[tokio::test]
 async fn requeue_failed_requeues_what_had_failed_and_returns_while_jobs_fail_again() {
-    let server = RedisServer::start();
-    let cfg = server.config();
-    let q = queue(&cfg).await;
-    let w = InProcess::start(cfg).await;
+    let (_server, q, w) = start_worker(|_| {}).await;
     let jobs: Vec<NewJob> = (0..200).map(|n| NewJob::new("fail", json!({ "n": n }), "default")).collect();
     let ids: Vec<String> = futures_util::future::join_all(jobs.iter().map(|j| q.enqueue(j)))
         .await
@@ -556,41 +346,24 @@ async fn requeue_failed_requeues_what_had_failed_and_returns_while_jobs_fail_aga
 }
 
 #[tokio::test]
-async fn a_stored_value_taskq_never_writes_is_an_error_naming_the_job_and_the_field() {
+async fn a_job_whose_stored_timeout_is_unreadable_fails_saying_why() {
     let server = RedisServer::start();
     let cfg = server.config();
     let q = queue(&cfg).await;
     let mut c = redis_conn(&server).await;
-    let bad_timeout = enqueue(&q, "long_task", json!({"duration": 1, "payload": 1}), "default").await;
-    let _: () = c.hset(format!("{{taskq}}:job:{bad_timeout}"), "timeout", "ten").await.unwrap();
-    let bad_status = enqueue(&q, "long_task", json!({"duration": 1, "payload": 2}), "default").await;
-    let _: () = c.hset(format!("{{taskq}}:job:{bad_status}"), "status", "paused").await.unwrap();
-
-    let named = |r: Result<_, taskq::Error>, id: &str, field: &str| match r {
-        Err(taskq::Error::Damaged(d)) => {
-            assert_eq!((d.id.as_str(), d.field), (id, field));
-            assert!(d.to_string().contains(id) && d.to_string().contains(field), "{d}");
-        }
-        other => panic!("expected a damaged {field} of {id}, got {:?}", other.map(|_| ())),
-    };
-    named(q.get(&bad_timeout).await.map(|_| ()), &bad_timeout, "timeout");
-    named(q.get(&bad_status).await.map(|_| ()), &bad_status, "status");
-    named(q.cancel(&bad_status).await.map(|_| ()), &bad_status, "status");
-    named(q.requeue(&bad_status).await.map(|_| ()), &bad_status, "status");
-    named(q.list("default", Status::Queued, None, 10).await.map(|_| ()), &bad_timeout, "timeout");
+    let [bad_timeout, good] = <[String; 2]>::try_from(enqueue_many(&q, 2).await).unwrap();
+    let _: () = c.hset(q.keys().job(&bad_timeout), "timeout", "ten").await.unwrap();
 
     // The worker fails the job with the timeout it cannot read, saying why,
     // instead of timing it out at once.
-    let _: () = c.hset(format!("{{taskq}}:job:{bad_status}"), "status", "queued").await.unwrap();
     let w = InProcess::start(cfg).await;
-    wait_status(&q, &bad_status, Status::Finished).await;
+    wait_status(&q, &good, Status::Finished).await;
     testkit::wait_for("the damaged job ends", LONG, || async {
-        let s: Option<String> =
-            redis_conn(&server).await.hget(format!("{{taskq}}:job:{bad_timeout}"), "status").await.unwrap();
+        let s: Option<String> = redis_conn(&server).await.hget(q.keys().job(&bad_timeout), "status").await.unwrap();
         s.as_deref() == Some("failed")
     })
     .await;
-    let error: String = c.hget(format!("{{taskq}}:job:{bad_timeout}"), "error").await.unwrap();
+    let error: String = c.hget(q.keys().job(&bad_timeout), "error").await.unwrap();
     let error: serde_json::Value = serde_json::from_str(&error).unwrap();
     assert_eq!(error["type"], "invalid_job", "{error}");
     assert!(

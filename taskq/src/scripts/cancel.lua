@@ -9,6 +9,11 @@
   - cancel_requested: published again (the worker may have missed it).
   - ended: nothing changes.
 
+  Keys: the registry is KEYS[2] .. queue .. ':canceled', the tombstone
+  counter KEYS[3] .. queue, the idempotency key the one the job's `idem`
+  field names (written by enqueue from its KEYS); the rest is in KEYS.
+  All keys lie under KEY_PREFIX and its one hash tag: one slot (Redis Cluster).
+
   Input:
     KEYS[1] job hash
     KEYS[2] registry-of-ended-jobs prefix (plus '<queue>:canceled')
@@ -33,7 +38,7 @@ if status == 'queued' then
   redis.call('EXPIRE', KEYS[1], ARGV[4])
   redis.call('ZADD', KEYS[2] .. f[2] .. ':canceled', ARGV[3], ARGV[1])
   redis.call('INCR', KEYS[3] .. f[2])
-  if f[3] and f[3] ~= '' and redis.call('GET', f[3]) == ARGV[1] then redis.call('DEL', f[3]) end
+  release_key(f[3], ARGV[1])
   return {1, 'canceled'}
 end
 if status == 'started' or status == 'cancel_requested' then

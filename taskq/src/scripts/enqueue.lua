@@ -19,6 +19,9 @@
      last marker runs the fetch script, which leaves a marker while jobs
      remain; idle workers also look again every second.
 
+  Keys: every key it touches is in KEYS.
+  All keys lie under KEY_PREFIX and its one hash tag: one slot (Redis Cluster).
+
   Input:
     KEYS[1] job hash
     KEYS[2] queue list
@@ -49,7 +52,5 @@ local holder = redis.call('SET', KEYS[3], ARGV[1], 'NX', 'GET')
 if holder then return holder end
 redis.call('HSET', KEYS[1], 'task', ARGV[3], 'args', ARGV[4], 'queue', ARGV[5], 'status', 'queued',
   'created_at', ARGV[6], 'timeout', ARGV[7], 'idem', KEYS[3], 'idem_ttl', ARGV[2], 'seq', redis.call('INCR', KEYS[6]))
-if redis.call('LPUSH', KEYS[2], ARGV[1]) == 1 and redis.call('LLEN', KEYS[4]) == 0 then
-  redis.call('LPUSH', KEYS[4], 1)
-end
+if redis.call('LPUSH', KEYS[2], ARGV[1]) == 1 then wake(KEYS[4]) end
 return false

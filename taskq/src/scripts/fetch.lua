@@ -6,6 +6,10 @@
   2. If jobs remain queued, leave a wake marker so another idle worker
      (blocked on the wake list) looks too.
 
+  Keys: job hashes are KEYS[2] .. id, tombstone counters KEYS[3] .. queue
+  name; every other key is in KEYS.
+  All keys lie under KEY_PREFIX and its one hash tag: one slot (Redis Cluster).
+
   Input:
     KEYS[1] the worker's in-flight list
     KEYS[2] job hash prefix (job keys are this plus an id)
@@ -23,7 +27,7 @@
 local job = take_first(5, 3, KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2])
 for i = 5, #KEYS do
   if redis.call('LLEN', KEYS[i]) > 0 then
-    if redis.call('LLEN', KEYS[4]) == 0 then redis.call('LPUSH', KEYS[4], 1) end
+    wake(KEYS[4])
     break
   end
 end

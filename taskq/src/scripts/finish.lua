@@ -15,6 +15,10 @@
   Then count the outcomes in the current minute's counters, and claim up to
   ARGV[3] next jobs (includes/take.lua).
 
+  Keys: claimed jobs' hashes are KEYS[2] .. id, tombstone counters
+  KEYS[3] .. queue name; every other key is in KEYS.
+  All keys lie under KEY_PREFIX and its one hash tag: one slot (Redis Cluster).
+
   Input:
     KEYS[1] the worker's in-flight list
     KEYS[2] job hash prefix
@@ -60,14 +64,12 @@ for i = 0, n - 1 do
     end
     redis.call('EXPIRE', job, ARGV[a + 4])
     redis.call('ZADD', KEYS[k + 1], ARGV[6], id)
-    if KEYS[k + 2] ~= job and redis.call('GET', KEYS[k + 2]) == id then redis.call('DEL', KEYS[k + 2]) end
+    if KEYS[k + 2] ~= job then release_key(KEYS[k + 2], id) end
     counts[status] = (counts[status] or 0) + 1
   end
   out[#out + 1] = ended
 end
-for status, c in pairs(counts) do
-  if redis.call('HINCRBY', KEYS[4], status, c) == c then redis.call('EXPIRE', KEYS[4], 90000) end
-end
+for status, c in pairs(counts) do count(KEYS[4], status, c) end
 -- Claim: each queue in priority order until `want` jobs or every queue is dry.
 local qi = 1
 while want > 0 and qi <= q do

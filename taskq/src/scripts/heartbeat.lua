@@ -18,6 +18,9 @@
      heartbeat_ms, the server's wall time).
   4. Return up to 16 workers silent for longer than the lapse, on the clock.
 
+  Keys: every key it touches is in KEYS.
+  All keys lie under KEY_PREFIX and its one hash tag: one slot (Redis Cluster).
+
   Input:
     KEYS[1] workers sorted set (scores on the liveness clock)
     KEYS[2] the worker's description hash

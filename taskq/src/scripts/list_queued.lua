@@ -16,6 +16,9 @@
      place: a copy left by a cancel (a tombstone) of a job requeued since
      sits at an old place and is skipped, so each job is listed once.
 
+  Keys: job hashes are KEYS[3] .. id; every other key is in KEYS.
+  All keys lie under KEY_PREFIX and its one hash tag: one slot (Redis Cluster).
+
   Input:
     KEYS[1] queue list
     KEYS[2] the queue's push counter

@@ -3,6 +3,9 @@
   this worker (after a cancel, a timeout or a recovery, late writes are
   dropped so progress stops).
 
+  Keys: every key it touches is in KEYS.
+  All keys lie under KEY_PREFIX and its one hash tag: one slot (Redis Cluster).
+
   Input:
     KEYS[1] job hash
     ARGV[1] worker name

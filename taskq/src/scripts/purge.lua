@@ -4,6 +4,10 @@
   tombstones are dropped. The client calls it until the queue's length at the
   start of the purge has been popped, so one call's cost stays bounded.
 
+  Keys: job hashes are KEYS[3] .. id, idempotency keys those their `idem`
+  fields name (written by enqueue from its KEYS); the rest is in KEYS.
+  All keys lie under KEY_PREFIX and its one hash tag: one slot (Redis Cluster).
+
   Input:
     KEYS[1] queue list
     KEYS[2] the queue's tombstone counter
@@ -28,7 +32,7 @@ for _, id in ipairs(ids) do
     redis.call('HSET', jkey, 'status', 'canceled', 'ended_at', ARGV[1])
     redis.call('EXPIRE', jkey, ARGV[3])
     redis.call('ZADD', KEYS[4], ARGV[2], id)
-    if f[2] and f[2] ~= '' and redis.call('GET', f[2]) == id then redis.call('DEL', f[2]) end
+    release_key(f[2], id)
   elseif tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then
     redis.call('DECR', KEYS[2])
   end

@@ -16,6 +16,12 @@
   heartbeat.lua): a worker that beat since it was found dead (between two
   batches, or after an outage) keeps its jobs, and nothing changes.
 
+  Keys: job hashes are KEYS[4] .. id, queue lists KEYS[5] .. queue,
+  registries KEYS[6] .. queue .. ':' .. state, push counters KEYS[10] .. queue,
+  idempotency keys those the jobs' `idem` fields name (written by enqueue from
+  its KEYS); the rest is in KEYS.
+  All keys lie under KEY_PREFIX and its one hash tag: one slot (Redis Cluster).
+
   Input:
     KEYS[1] the dead worker's in-flight list
     KEYS[2] workers sorted set
@@ -61,12 +67,12 @@ for _ = 1, tonumber(ARGV[7]) do
     local pushed = tonumber(redis.call('GET', KEYS[10] .. queue) or '0')
     redis.call('HSET', jkey, 'status', 'queued', 'seq', pushed - len + 1)
     redis.call('HDEL', jkey, 'started_at', 'worker')
-    if redis.call('LLEN', KEYS[7]) == 0 then redis.call('LPUSH', KEYS[7], 1) end
+    wake(KEYS[7])
     requeued = requeued + 1
   elseif status == 'started' then
     redis.call('HSET', jkey, 'status', 'failed', 'ended_at', ARGV[2], 'error', ARGV[8])
     redis.call('EXPIRE', jkey, ARGV[5])
-    if redis.call('HINCRBY', KEYS[8], 'failed', 1) == 1 then redis.call('EXPIRE', KEYS[8], 90000) end
+    count(KEYS[8], 'failed', 1)
     ended = 'failed'
     failed = failed + 1
   elseif status == 'cancel_requested' then
@@ -77,7 +83,7 @@ for _ = 1, tonumber(ARGV[7]) do
   end
   if ended then
     redis.call('ZADD', KEYS[6] .. queue .. ':' .. ended, ARGV[3], id)
-    if f[4] and f[4] ~= '' and redis.call('GET', f[4]) == id then redis.call('DEL', f[4]) end
+    release_key(f[4], id)
   end
 end
 return {requeued, failed, canceled, 0}

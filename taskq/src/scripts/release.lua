@@ -4,6 +4,9 @@
   is the next one taken, its `seq` set for that place (see list_queued.lua);
   the interrupted run does not count as an attempt.
 
+  Keys: every key it touches is in KEYS.
+  All keys lie under KEY_PREFIX and its one hash tag: one slot (Redis Cluster).
+
   Input:
     KEYS[1] job hash
     KEYS[2] the worker's in-flight list
@@ -25,5 +28,5 @@ local len = redis.call('RPUSH', KEYS[3], ARGV[1])
 redis.call('HSET', KEYS[1], 'status', 'queued', 'seq', tonumber(redis.call('GET', KEYS[5]) or '0') - len + 1)
 redis.call('HDEL', KEYS[1], 'started_at', 'worker')
 redis.call('HINCRBY', KEYS[1], 'attempts', -1)
-if redis.call('LLEN', KEYS[4]) == 0 then redis.call('LPUSH', KEYS[4], 1) end
+wake(KEYS[4])
 return 1

@@ -5,6 +5,12 @@
   on the left of its queue with a new `seq` (see list_queued.lua): a copy of
   its id left in the list by a cancel (a tombstone) no longer matches it.
 
+  Keys: the registry is KEYS[2] .. queue .. ':' .. state, the queue list
+  KEYS[3] .. queue, the push counter KEYS[5] .. queue, the idempotency key the
+  one the job's `idem` field names (written by enqueue from its KEYS); the
+  rest is in KEYS.
+  All keys lie under KEY_PREFIX and its one hash tag: one slot (Redis Cluster).
+
   Input:
     KEYS[1] job hash
     KEYS[2] registry-of-ended-jobs prefix (plus '<queue>:<state>')
@@ -30,5 +36,5 @@ redis.call('HSET', KEYS[1], 'status', 'queued', 'enqueued_at', ARGV[2], 'attempt
 redis.call('PERSIST', KEYS[1])
 if f[3] and f[3] ~= '' then redis.call('SET', f[3], ARGV[1], 'NX') end
 redis.call('LPUSH', KEYS[3] .. f[2], ARGV[1])
-if redis.call('LLEN', KEYS[4]) == 0 then redis.call('LPUSH', KEYS[4], 1) end
+wake(KEYS[4])
 return {1, 'queued'}

@@ -1,16 +1,21 @@
 //! Helpers for the worker's tests: an in-process worker, test-only tasks,
-//! and short-hands for the queue client.
+//! and the short-hands for the queue client that taskq's tests use.
 
 #![allow(dead_code)]
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use taskq::catalogue::TaskArgs;
-use taskq::{Config, Job, NewJob, Queue, Status};
+use taskq::{Config, Job, Queue, Status};
+use testkit::RedisServer;
 use tokio_util::sync::CancellationToken;
 use worker::{JobContext, Registry, Task, TaskError, TaskResult, Worker};
+
+#[path = "../../../taskq/tests/common/mod.rs"]
+mod client;
+pub use client::*;
 
 pub const LONG: Duration = Duration::from_secs(30);
 
@@ -81,25 +86,15 @@ impl Task for Sleep {
     }
 }
 
-pub async fn queue(cfg: &Config) -> Queue {
-    Queue::connect(cfg.clone()).await.expect("queue connects")
-}
-
-/// Enqueues a catalogue task and returns its id (panics on a duplicate).
-pub async fn enqueue(q: &Queue, task: &str, args: Value, queue: &str) -> String {
-    let job = NewJob::from_catalogue(task, args, queue).expect("valid job");
-    match q.enqueue(&job).await.expect("enqueue") {
-        taskq::Enqueued::Created { job_id, .. } => job_id,
-        dup => panic!("unexpected duplicate: {dup:?}"),
-    }
-}
-
-pub async fn get(q: &Queue, id: &str) -> Job {
-    q.get(id).await.expect("get").expect("job exists")
-}
-
-pub async fn status(q: &Queue, id: &str) -> Status {
-    get(q, id).await.status
+/// A fresh redis-server, a client and an in-process worker, with the test
+/// configuration changed by `tune`.
+pub async fn start_worker(tune: impl FnOnce(&mut Config)) -> (RedisServer, Queue, InProcess) {
+    let server = RedisServer::start();
+    let mut cfg = server.config();
+    tune(&mut cfg);
+    let q = queue(&cfg).await;
+    let w = InProcess::start(cfg).await;
+    (server, q, w)
 }
 
 /// Waits until job `id` is in `want`.

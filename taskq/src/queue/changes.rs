@@ -1,0 +1,286 @@
+//! Changes of jobs' state: enqueue, cancel, purge, requeue. Each change of
+//! one job is one script call; purge and `requeue_failed` go in bounded
+//! batches so that no call holds Redis for long.
+
+use redis::AsyncCommands;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Error, Queue, is_job_id, stored_status};
+use crate::catalogue;
+use crate::idempotency;
+use crate::job::{Status, now_ms, now_rfc3339};
+use crate::scripts;
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    /// Task name from the catalogue.
+    pub task: String,
+    /// Its arguments.
+    pub args: Value,
+    /// Queue to put it on.
+    pub queue: String,
+    /// A client-chosen idempotency key; by default the key is derived from
+    /// the task and its arguments.
+    pub idempotency_key: Option<String>,
+    /// Run-time limit in seconds; TASK_TIMEOUT by default.
+    pub timeout: Option<f64>,
+    /// Seconds the task expects to run (TASK_TIMEOUT when unknown); plus
+    /// IDEMP_MARGIN, recorded with the job. The idempotency key has no TTL:
+    /// it lives as long as the job.
+    pub duration: Option<f64>,
+}
+
+impl NewJob {
+    /// A job of any `task` with `args` on `queue`, unchecked: for tasks of
+    /// your own that are not in the catalogue.
+    pub fn new(task: impl Into<String>, args: Value, queue: impl Into<String>) -> Self {
+        Self { task: task.into(), args, queue: queue.into(), idempotency_key: None, timeout: None, duration: None }
+    }
+
+    /// A job of a catalogue task, its arguments checked and its duration read
+    /// from them: what the HTTP API enqueues.
+    pub fn from_catalogue(task: &str, args: Value, queue: impl Into<String>) -> Result<Self, Error> {
+        let spec = catalogue::find(task).ok_or_else(|| Error::UnknownTask(task.to_owned()))?;
+        let duration = (spec.validate)(&args).map_err(Error::InvalidArgs)?;
+        Ok(Self { duration, ..Self::new(task, args, queue) })
+    }
+
+    /// [`NewJob::from_catalogue`] for a worker whose TASK_TIMEOUT is
+    /// `task_timeout`: a task that declares a `duration` of that or more
+    /// could only time out, so it is refused, naming the limit.
+    pub fn from_catalogue_within(
+        task: &str,
+        args: Value,
+        queue: impl Into<String>,
+        task_timeout: std::time::Duration,
+    ) -> Result<Self, Error> {
+        let job = Self::from_catalogue(task, args, queue)?;
+        if let Some(d) = job.duration {
+            catalogue::check_timeout(d, task_timeout).map_err(Error::InvalidArgs)?;
+        }
+        Ok(job)
+    }
+}
+
+/// What enqueue did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Enqueued {
+    /// A new job.
+    Created {
+        /// Its id.
+        job_id: String,
+        /// Its queue.
+        queue: String,
+    },
+    /// The idempotency key is held by an existing job.
+    Duplicate {
+        /// Always true.
+        duplicate: bool,
+        /// The existing job.
+        job_id: String,
+    },
+}
+
+impl Enqueued {
+    /// The id of the new or existing job.
+    pub fn job_id(&self) -> &str {
+        match self {
+            Enqueued::Created { job_id, .. } | Enqueued::Duplicate { job_id, .. } => job_id,
+        }
+    }
+}
+
+/// What cancel did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// It was queued; it is canceled and will never run.
+    Canceled,
+    /// It is running; its worker was asked to stop it.
+    CancelRequested,
+    /// It had already ended in this state.
+    AlreadyEnded(Status),
+    /// No such job.
+    NotFound,
+}
+
+/// What requeue did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequeueOutcome {
+    /// Back on its queue.
+    Requeued,
+    /// Only failed and canceled jobs are requeued; it is in this state.
+    NotRequeueable(Status),
+    /// No such job.
+    NotFound,
+}
+
+/// Ids popped per purge call: bounds the time one script holds Redis.
+const PURGE_BATCH: usize = 500;
+
+/// Failed ids read per round of `requeue_failed`.
+const REQUEUE_BATCH: usize = 500;
+
+impl Queue {
+    /// Enqueues a job unless an identical one holds the idempotency key (the
+    /// answer is then that job), or its queue already holds MAX_QUEUED waiting
+    /// jobs ([`Error::QueueFull`], nothing written).
+    pub async fn enqueue(&self, job: &NewJob) -> Result<Enqueued, Error> {
+        if !self.has_queue(&job.queue) {
+            return Err(Error::UnknownQueue(job.queue.clone()));
+        }
+        let timeout = job.timeout.unwrap_or(self.cfg.task_timeout.as_secs_f64());
+        let ttl =
+            job.duration.unwrap_or(self.cfg.task_timeout.as_secs_f64()).ceil() as u64 + self.cfg.idemp_margin.as_secs();
+        let digest = idempotency::digest(&job.task, &job.args, job.idempotency_key.as_deref());
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut c = self.conn.clone();
+        let answer: redis::Value = scripts::ENQUEUE
+            .key(self.keys.job(&id))
+            .key(self.keys.queue(&job.queue))
+            .key(self.keys.idempotency(&digest))
+            .key(self.keys.wake())
+            .key(self.keys.tombstones(&job.queue))
+            .key(self.keys.pushed(&job.queue))
+            .arg(&id)
+            .arg(ttl.max(1))
+            .arg(&job.task)
+            .arg(job.args.to_string())
+            .arg(&job.queue)
+            .arg(now_rfc3339())
+            .arg(timeout)
+            .arg(self.cfg.max_queued)
+            .invoke_async(&mut c)
+            .await?;
+        if let redis::Value::Int(waiting) = answer {
+            let (queue, limit) = (job.queue.clone(), self.cfg.max_queued);
+            return Err(Error::QueueFull { queue, waiting: waiting.max(0) as u64, limit });
+        }
+        let holder: Option<String> = redis::from_redis_value(answer).map_err(redis::RedisError::from)?;
+        Ok(match holder {
+            Some(existing) => Enqueued::Duplicate { duplicate: true, job_id: existing },
+            None => Enqueued::Created { job_id: id, queue: job.queue.clone() },
+        })
+    }
+
+    /// Cancels a job: at once if queued, cooperatively if running.
+    pub async fn cancel(&self, id: &str) -> Result<CancelOutcome, Error> {
+        if !is_job_id(id) {
+            return Ok(CancelOutcome::NotFound);
+        }
+        let mut c = self.conn.clone();
+        let r: Option<(i64, String)> = scripts::CANCEL
+            .key(self.keys.job(id))
+            .key(self.keys.ended_prefix())
+            .key(self.keys.tombstones_prefix())
+            .arg(id)
+            .arg(now_rfc3339())
+            .arg(now_ms())
+            .arg(self.cfg.result_ttl.as_secs())
+            .arg(self.keys.cancel_channel())
+            .invoke_async(&mut c)
+            .await?;
+        Ok(match r {
+            None => CancelOutcome::NotFound,
+            Some((1, s)) if s == "canceled" => CancelOutcome::Canceled,
+            Some((1, _)) => CancelOutcome::CancelRequested,
+            Some((_, s)) => CancelOutcome::AlreadyEnded(stored_status(id, &s)?),
+        })
+    }
+
+    /// Cancels every job waiting in `queue`; returns how many.
+    pub async fn purge(&self, queue: &str) -> Result<u64, Error> {
+        if !self.has_queue(queue) {
+            return Err(Error::UnknownQueue(queue.to_owned()));
+        }
+        let mut c = self.conn.clone();
+        let qkey = self.keys.queue(queue);
+        // Only what was queued when the purge began: jobs enqueued meanwhile stay.
+        let mut left: usize = c.llen(&qkey).await?;
+        let mut purged = 0;
+        while left > 0 {
+            let (popped, n): (usize, u64) = scripts::PURGE
+                .key(&qkey)
+                .key(self.keys.tombstones(queue))
+                .key(self.keys.job_prefix())
+                .key(self.keys.ended(queue, Status::Canceled))
+                .arg(now_rfc3339())
+                .arg(now_ms())
+                .arg(self.cfg.result_ttl.as_secs())
+                .arg(left.min(PURGE_BATCH))
+                .invoke_async(&mut c)
+                .await?;
+            purged += n;
+            if popped == 0 {
+                break;
+            }
+            left = left.saturating_sub(popped);
+        }
+        Ok(purged)
+    }
+
+    /// Puts a failed or canceled job back on its queue.
+    pub async fn requeue(&self, id: &str) -> Result<RequeueOutcome, Error> {
+        if !is_job_id(id) {
+            return Ok(RequeueOutcome::NotFound);
+        }
+        let mut c = self.conn.clone();
+        let r: Option<(i64, String)> = scripts::REQUEUE
+            .key(self.keys.job(id))
+            .key(self.keys.ended_prefix())
+            .key(self.keys.queue_prefix())
+            .key(self.keys.wake())
+            .key(self.keys.pushed_prefix())
+            .arg(id)
+            .arg(now_rfc3339())
+            .invoke_async(&mut c)
+            .await?;
+        Ok(match r {
+            None => RequeueOutcome::NotFound,
+            Some((1, _)) => RequeueOutcome::Requeued,
+            Some((_, s)) => RequeueOutcome::NotRequeueable(stored_status(id, &s)?),
+        })
+    }
+
+    /// Requeues every failed job of `queue` (all queues when `None`) that had
+    /// failed when the call began; returns how many. Jobs that fail again
+    /// meanwhile (their end time is later) stay failed: the call always ends.
+    pub async fn requeue_failed(&self, queue: Option<&str>) -> Result<u64, Error> {
+        let began = now_ms();
+        let mut n = 0;
+        for q in self.queues_or(queue)? {
+            let key = self.keys.ended(&q, Status::Failed);
+            let mut c = self.conn.clone();
+            // At most what was there at the start, even if an end time comes
+            // from a clock behind this one.
+            let mut left: usize = c.zcount(&key, "-inf", began).await?;
+            while left > 0 {
+                let ids: Vec<String> = redis::cmd("ZRANGE")
+                    .arg(&key)
+                    .arg("-inf")
+                    .arg(began)
+                    .arg("BYSCORE")
+                    .arg("LIMIT")
+                    .arg(0)
+                    .arg(left.min(REQUEUE_BATCH))
+                    .query_async(&mut c)
+                    .await?;
+                if ids.is_empty() {
+                    break;
+                }
+                left = left.saturating_sub(ids.len());
+                for id in &ids {
+                    if self.requeue(id).await? == RequeueOutcome::Requeued {
+                        n += 1;
+                    } else {
+                        // Expired or changed meanwhile: drop it from the registry.
+                        let _: () = c.zrem(&key, id).await?;
+                    }
+                }
+            }
+        }
+        Ok(n)
+    }
+}
