@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 
 /// taskq on one machine: the whole system, a benchmark, and operator commands.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(version, after_long_help = taskq::config::help_text(), after_help = "Configuration comes from environment variables; --help lists them all.")]
 struct Cli {
     /// What to do; with none, run the whole system: Redis, the API with
     /// /docs and /dashboard, and a worker on every queue.

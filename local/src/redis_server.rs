@@ -1,38 +1,36 @@
 //! Redis for the local stack: REDIS_URL if it answers; otherwise, when it
-//! names this machine, a private `redis-server` with AOF in a data folder,
-//! stopped (and flushed to disk) with the stack.
+//! names this machine, a private `redis-server` (taskq's launcher,
+//! `taskq::redis_server`) with AOF in a data folder, stopped (and flushed
+//! to disk) with the stack.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use taskq::Config;
+use taskq::redis_server::{Launch, RedisProcess, ping};
 
 /// Where the private server keeps its data, relative to the working folder.
 pub const DATA_DIR: &str = ".taskq/redis";
 
+/// How long the private server may take to answer after its start.
+const START_WAIT: Duration = Duration::from_secs(15);
+
+/// How long it may take to write its AOF and exit when the stack stops.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
 /// A redis-server this process started; stopped with SIGTERM on drop so it
 /// writes its AOF.
 pub struct PrivateRedis {
-    child: Child,
+    /// The server process.
+    process: RedisProcess,
     /// Its data folder.
     pub dir: PathBuf,
 }
 
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
-        let _ =
-            rustix::process::kill_process(rustix::process::Pid::from_child(&self.child), rustix::process::Signal::TERM);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.stop(STOP_WAIT);
     }
 }
 
@@ -58,33 +56,21 @@ pub async fn start(cfg: &Config) -> anyhow::Result<PrivateRedis> {
             cfg.redis_url_redacted()
         );
     }
+    let port: u16 = port.parse().context("REDIS_URL's port")?;
     let dir = PathBuf::from(DATA_DIR);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {DATA_DIR}"))?;
-    let child = Command::new("redis-server")
-        .args(["--bind", "127.0.0.1", "--port", port, "--appendonly", "yes", "--save", ""])
-        .arg("--dir")
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "Redis at {} does not answer and redis-server cannot be started ({e}).\n\
-                 Install Redis (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) \
-                 or set REDIS_URL to a server that runs.",
-                cfg.redis_url_redacted()
-            )
-        })?;
-    let mut server = PrivateRedis { child, dir };
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !answers(cfg).await {
-        if let Ok(Some(status)) = server.child.try_wait() {
-            bail!("redis-server exited at start ({status}); is port {port} taken by something else?");
-        }
-        if Instant::now() > deadline {
-            bail!("redis-server did not answer on port {port} within 15 s");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(server)
+    let mut launch = Launch::new(port, &dir).args(["--appendonly", "yes"]);
+    launch.show_log = true;
+    let mut process = launch.spawn().map_err(|e| {
+        anyhow::anyhow!(
+            "Redis at {} does not answer and redis-server cannot be started ({e}).\n\
+             Install Redis (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) \
+             or set REDIS_URL to a server that runs.",
+            cfg.redis_url_redacted()
+        )
+    })?;
+    tokio::task::spawn_blocking(move || process.wait_ready(START_WAIT, || ping(port)).map(|()| process))
+        .await?
+        .map(|process| PrivateRedis { process, dir })
+        .map_err(Into::into)
 }

@@ -3,7 +3,8 @@
 //! The queue library shared by the Lambda functions and the worker: the
 //! configuration, the key layout, the job model, the Lua scripts that change
 //! a job's state atomically, the task catalogue, and the [`Queue`] client.
-//! It knows nothing of HTTP or Lambda.
+//! It knows nothing of HTTP or Lambda. Feature `redis-server` adds
+//! [`redis_server`], the private redis-server launcher of `local` and `testkit`.
 
 pub mod catalogue;
 pub mod cluster;
@@ -15,6 +16,8 @@ pub mod job;
 pub mod keys;
 pub mod logging;
 pub mod queue;
+#[cfg(feature = "redis-server")]
+pub mod redis_server;
 pub mod scripts;
 
 pub use config::{Config, ConfigError};

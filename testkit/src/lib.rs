@@ -1,17 +1,19 @@
 //! Test helpers shared by every crate's tests.
 //!
-//! [`RedisServer`] starts a private `redis-server` on a free port (never
-//! 6379) in a temporary folder, and kills it when dropped: tests can stop,
+//! [`RedisServer`] starts a private `redis-server` (with taskq's launcher,
+//! `taskq::redis_server`) on a free port (never 6379) in a temporary
+//! folder, and kills it when dropped: tests can stop,
 //! restart (same port, same data) and break it at will. Variants: AOF
 //! persistence, a one-node Redis Cluster, TLS with a CA made for the test.
 //! [`wait_until`] polls a condition with a generous deadline: no fixed sleeps.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use taskq::Config;
+use taskq::redis_server::{Launch, RedisProcess, Tls};
 
 /// How a test server is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,9 +33,13 @@ pub enum Mode {
 
 /// A private redis-server, killed on drop.
 pub struct RedisServer {
-    child: Option<Child>,
+    /// The running server; `None` while killed.
+    process: Option<RedisProcess>,
+    /// Kept across restarts, so clients reconnect to the same address.
     port: u16,
+    /// How it is set up, again at every restart.
     mode: Mode,
+    /// Its data and certificates, removed on drop.
     dir: tempfile::TempDir,
 }
 
@@ -49,7 +55,7 @@ impl RedisServer {
         if mode == Mode::Tls {
             make_certs(dir.path());
         }
-        let mut s = RedisServer { child: None, port: free_port(), mode, dir };
+        let mut s = RedisServer { process: None, port: free_port(), mode, dir };
         // Another process may take the port between our probe and the bind: try others.
         for _ in 0..5 {
             if s.spawn() {
@@ -67,55 +73,29 @@ impl RedisServer {
         panic!("redis-server did not start (is it installed?)");
     }
 
+    /// Starts the process on its port and waits until it answers PING;
+    /// false when it exits first (the port was taken) or does not answer.
     fn spawn(&mut self) -> bool {
-        let port = self.port.to_string();
-        let dir = self.dir.path().to_str().expect("utf-8 path").to_owned();
-        let mut args: Vec<String> = vec!["--bind".into(), "127.0.0.1".into(), "--dir".into(), dir.clone()];
-        args.extend(["--save".into(), "".into(), "--protected-mode".into(), "no".into()]);
-        match self.mode {
-            Mode::Tls => {
-                args.extend(["--port".into(), "0".into(), "--tls-port".into(), port]);
-                for (flag, file) in [
-                    ("--tls-cert-file", "server.crt"),
-                    ("--tls-key-file", "server.key"),
-                    ("--tls-ca-cert-file", "ca.crt"),
-                ] {
-                    args.extend([flag.into(), format!("{dir}/{file}")]);
-                }
-                args.extend(["--tls-auth-clients".into(), "no".into()]);
-            }
-            _ => args.extend(["--port".into(), port]),
+        let dir = self.dir.path();
+        let mut launch = Launch::new(self.port, dir);
+        if self.mode == Mode::Tls {
+            let tls = Tls { cert: dir.join("server.crt"), key: dir.join("server.key"), ca: dir.join("ca.crt") };
+            launch.tls = Some(tls);
         }
-        match self.mode {
-            Mode::Aof => args.extend(["--appendonly", "yes", "--appendfsync", "always"].map(String::from)),
-            _ => args.extend(["--appendonly", "no"].map(String::from)),
-        }
+        launch = match self.mode {
+            Mode::Aof => launch.args(["--appendonly", "yes", "--appendfsync", "always"]),
+            _ => launch.args(["--appendonly", "no"]),
+        };
         if matches!(self.mode, Mode::Cluster | Mode::ClusterNode) {
-            args.extend([
-                "--cluster-enabled".into(),
-                "yes".into(),
-                "--cluster-config-file".into(),
-                format!("{dir}/nodes.conf"),
-            ]);
+            let nodes = dir.join("nodes.conf").to_str().expect("utf-8 path").to_owned();
+            launch = launch.args(["--cluster-enabled".to_owned(), "yes".into(), "--cluster-config-file".into(), nodes]);
         }
-        let child = Command::new("redis-server")
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Some(Ok(Some(_))) = self.child.as_mut().map(|c| c.try_wait()) {
-                return false;
-            }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() && self.cli(&["ping"]).contains("PONG") {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+        let mut process = launch.spawn().expect("redis-server must be installed");
+        let ready = process.wait_ready(Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", self.port)).is_ok() && self.cli(&["ping"]).contains("PONG")
+        });
+        self.process = Some(process);
+        ready.is_ok()
     }
 
     /// Its port.
@@ -196,9 +176,8 @@ impl RedisServer {
 
     /// Kills it (SIGKILL): clients see a dead server.
     pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
+        if let Some(mut p) = self.process.take() {
+            p.kill();
         }
     }
 
@@ -211,12 +190,6 @@ impl RedisServer {
             assert!(Instant::now() < deadline, "redis-server did not restart on port {}", self.port);
             std::thread::sleep(Duration::from_millis(200));
         }
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 

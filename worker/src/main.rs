@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 /// Run several processes (or machines) for more capacity: each is one worker
 /// with WORKER_CONCURRENCY slots.
 #[derive(Parser, Debug)]
-#[command(version, after_long_help = variables_help(), after_help = "Every option can also be set by its environment variable; --help lists them all.")]
+#[command(version, after_long_help = taskq::config::help_text(), after_help = "Every option can also be set by its environment variable; --help lists them all.")]
 struct Cli {
     /// Queues in priority order [env: QUEUES]
     #[arg(long, short)]
@@ -28,14 +28,6 @@ struct Cli {
     /// json or text [env: LOG_FORMAT]
     #[arg(long)]
     log_format: Option<String>,
-}
-
-fn variables_help() -> String {
-    let mut s = String::from("Environment variables (defaults in brackets):\n");
-    for (name, default, what) in taskq::config::VARIABLES {
-        s.push_str(&format!("  {name:<20} {what} [{default}]\n"));
-    }
-    s
 }
 
 fn main() -> std::process::ExitCode {

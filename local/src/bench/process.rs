@@ -35,8 +35,8 @@ impl WorkerProcess {
     /// the benchmark agree on the key prefix and the queues.
     pub fn spawn(bin: &Path, redis_url: &str, concurrency: usize) -> anyhow::Result<Self> {
         let mut cmd = Command::new(bin);
-        for (name, _, _) in taskq::config::VARIABLES {
-            cmd.env_remove(name);
+        for v in taskq::config::VARIABLES {
+            cmd.env_remove(v.name);
         }
         cmd.env("REDIS_URL", redis_url)
             .env("WORKER_CONCURRENCY", concurrency.to_string())

@@ -1,0 +1,168 @@
+//! Loading a [`Config`] from variables: each value is checked against its
+//! row of [`VARIABLES`] (default, kind, bounds, error text), then the rules
+//! that span variables (IAM authentication needs TLS) are applied.
+
+use std::time::Duration;
+
+use super::variables::{Kind, WHOLE_SECONDS, variable};
+use super::{ClusterMode, Config, ConfigError, LogFormat, redact_url};
+
+impl Config {
+    /// Reads settings through `get`, which returns a variable's value if set.
+    /// Empty values count as unset, but for API_TOKEN: an empty token is an
+    /// error, never an open API.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let api_token = match get("API_TOKEN").map(|v| v.trim().to_owned()) {
+            None => None,
+            Some(v) if v.is_empty() => return Err(bad("API_TOKEN", String::new())),
+            Some(v) => Some(v),
+        };
+        let env = Values(get);
+
+        let redis_url = env.text("REDIS_URL");
+        if !(redis_url.starts_with("redis://") || redis_url.starts_with("rediss://"))
+            || redis::IntoConnectionInfo::into_connection_info(redis_url.as_str()).is_err()
+        {
+            return Err(bad("REDIS_URL", redact_url(&redis_url)));
+        }
+        let redis_cluster = match env.text("REDIS_CLUSTER").to_ascii_lowercase().as_str() {
+            "auto" => ClusterMode::Auto,
+            "yes" | "true" | "1" => ClusterMode::Yes,
+            "no" | "false" | "0" => ClusterMode::No,
+            other => return Err(bad("REDIS_CLUSTER", other.into())),
+        };
+        let key_prefix = env.text("KEY_PREFIX");
+        if !has_hash_tag(&key_prefix) {
+            return Err(bad("KEY_PREFIX", key_prefix));
+        }
+        let queues = parse_queues(&env.text("QUEUES"))?;
+        let (redis_iam_user, redis_iam_cache, aws_region) = iam_settings(&env, &redis_url)?;
+        let log_format = match env.text("LOG_FORMAT").to_ascii_lowercase().as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(bad("LOG_FORMAT", other.into())),
+        };
+
+        Ok(Self {
+            redis_url,
+            redis_cluster,
+            redis_tls_ca_file: env.set("REDIS_TLS_CA_FILE"),
+            redis_iam_user,
+            redis_iam_cache,
+            aws_region,
+            redis_timeout: env.seconds("REDIS_TIMEOUT")?,
+            result_ttl: env.seconds("RESULT_TTL")?,
+            failure_ttl: env.seconds("FAILURE_TTL")?,
+            task_timeout: env.seconds("TASK_TIMEOUT")?,
+            idemp_margin: env.seconds("IDEMP_MARGIN")?,
+            api_host: env.text("API_HOST"),
+            api_port: env.number("API_PORT")? as u16,
+            key_prefix,
+            queues,
+            worker_concurrency: env.number("WORKER_CONCURRENCY")? as usize,
+            shutdown_grace: env.seconds("SHUTDOWN_GRACE")?,
+            worker_heartbeat: env.seconds("WORKER_HEARTBEAT")?,
+            worker_health_file: env.set("WORKER_HEALTH_FILE"),
+            ecs_agent_uri: env.set("ECS_AGENT_URI"),
+            max_attempts: env.number("MAX_ATTEMPTS")? as u32,
+            max_body: env.number("MAX_BODY")? as usize,
+            max_queued: env.number("MAX_QUEUED")?,
+            api_token,
+            log_format,
+        })
+    }
+}
+
+/// The error for a bad `value` of variable `name`, with its table's text.
+fn bad(name: &str, value: String) -> ConfigError {
+    let v = variable(name);
+    ConfigError { var: v.name, value, accepts: v.accepts }
+}
+
+/// The variables as a lookup returns them: trimmed, empty as unset.
+struct Values<G>(G);
+
+impl<G: Fn(&str) -> Option<String>> Values<G> {
+    /// The value set for `name`, if any.
+    fn set(&self, name: &str) -> Option<String> {
+        (self.0)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    /// The value set for `name`, else its default.
+    fn text(&self, name: &str) -> String {
+        self.set(name).unwrap_or_else(|| variable(name).default.to_owned())
+    }
+
+    /// A [`Kind::Seconds`] or [`Kind::WholeSeconds`] variable.
+    fn seconds(&self, name: &str) -> Result<Duration, ConfigError> {
+        let value = self.text(name);
+        let d = parse_seconds(&value).ok_or_else(|| bad(name, value))?;
+        if variable(name).kind == Kind::WholeSeconds && d.subsec_nanos() != 0 {
+            let value = format!("{}", d.as_secs_f64());
+            return Err(ConfigError { var: variable(name).name, value, accepts: WHOLE_SECONDS });
+        }
+        Ok(d)
+    }
+
+    /// A [`Kind::Number`] variable, within its bounds.
+    fn number(&self, name: &str) -> Result<u64, ConfigError> {
+        let Kind::Number { min, max } = variable(name).kind else { panic!("{name} is not a number in VARIABLES") };
+        let value = self.text(name);
+        match value.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(bad(name, value)),
+        }
+    }
+}
+
+/// QUEUES: distinct names of letters, digits, `_` and `-`, at most 64 bytes each.
+fn parse_queues(v: &str) -> Result<Vec<String>, ConfigError> {
+    let names: Vec<String> = v.split(',').map(|q| q.trim().to_owned()).collect();
+    let valid = |q: &String| {
+        !q.is_empty() && q.len() <= 64 && q.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    let unique = names.iter().enumerate().all(|(i, q)| !names[..i].contains(q));
+    if !names.iter().all(valid) || !unique {
+        return Err(bad("QUEUES", v.to_owned()));
+    }
+    Ok(names)
+}
+
+/// REDIS_IAM_USER, REDIS_IAM_CACHE and the AWS region.
+type IamSettings = (Option<String>, Option<String>, Option<String>);
+
+/// REDIS_IAM_USER, REDIS_IAM_CACHE and the region (AWS_REGION, else
+/// AWS_DEFAULT_REGION): all or none, and only over TLS.
+fn iam_settings<G: Fn(&str) -> Option<String>>(env: &Values<G>, redis_url: &str) -> Result<IamSettings, ConfigError> {
+    let (user, cache) = (env.set("REDIS_IAM_USER"), env.set("REDIS_IAM_CACHE"));
+    let region = env.set("AWS_REGION").or_else(|| env.set("AWS_DEFAULT_REGION"));
+    if user.is_none() && cache.is_none() {
+        return Ok((None, None, region));
+    }
+    for (name, value) in [("REDIS_IAM_USER", &user), ("REDIS_IAM_CACHE", &cache), ("AWS_REGION", &region)] {
+        if value.is_none() {
+            return Err(bad(name, String::new()));
+        }
+    }
+    if !redis_url.starts_with("rediss://") {
+        return Err(ConfigError {
+            var: "REDIS_URL",
+            value: redact_url(redis_url),
+            accepts: "a rediss:// URL: IAM authentication (REDIS_IAM_USER) needs TLS",
+        });
+    }
+    Ok((user, cache, region))
+}
+
+/// Parses "30", "0.5": a finite number of seconds greater than zero.
+fn parse_seconds(v: &str) -> Option<Duration> {
+    let n: f64 = v.parse().ok()?;
+    (n.is_finite() && n > 0.0 && n < 1e9).then(|| Duration::from_secs_f64(n))
+}
+
+fn has_hash_tag(prefix: &str) -> bool {
+    match (prefix.find('{'), prefix.find('}')) {
+        (Some(open), Some(close)) => close > open + 1,
+        _ => false,
+    }
+}
