@@ -2,12 +2,10 @@
 //! and no worker: each live job listed once, past tombstones and requeues,
 //! and a cursor that holds its place while jobs come, go and come back.
 
-mod common;
-
-use common::*;
 use redis::AsyncCommands;
 use serde_json::json;
 use taskq::{CancelOutcome, Cursor, RequeueOutcome, Status};
+use testkit::client::*;
 
 /// The ids at `places` of `ids`, in that order.
 fn at(ids: &[String], places: &[usize]) -> Vec<String> {

@@ -2,12 +2,10 @@
 //! and no worker: idempotent enqueue and the wake marker, purge, and stored
 //! values taskq never writes.
 
-mod common;
-
-use common::*;
 use redis::AsyncCommands;
 use serde_json::json;
 use taskq::{Enqueued, NewJob, RequeueOutcome, Status};
+use testkit::client::*;
 
 #[tokio::test]
 async fn fifty_concurrent_identical_enqueues_make_one_job() {

@@ -6,6 +6,9 @@
 //! restart (same port, same data) and break it at will. Variants: AOF
 //! persistence, a one-node Redis Cluster, TLS with a CA made for the test.
 //! [`wait_until`] polls a condition with a generous deadline: no fixed sleeps.
+//! [`client`] has short-hands for the queue client.
+
+pub mod client;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -13,9 +13,7 @@ use testkit::RedisServer;
 use tokio_util::sync::CancellationToken;
 use worker::{JobContext, Registry, Task, TaskError, TaskResult, Worker};
 
-#[path = "../../../taskq/tests/common/mod.rs"]
-mod client;
-pub use client::*;
+pub use testkit::client::*;
 
 pub const LONG: Duration = Duration::from_secs(30);
 

@@ -1,12 +1,10 @@
 //! Short-hands for the queue client in tests against a real redis-server:
 //! connecting, enqueueing, reading jobs back and walking every page of a
-//! listing. The worker's tests use them too (`worker/tests/common`).
+//! listing. taskq's and the worker's tests use them.
 
-#![allow(dead_code)]
-
+use crate::RedisServer;
 use serde_json::{Value, json};
 use taskq::{Config, Cursor, Enqueued, Job, NewJob, Queue, Status};
-use testkit::RedisServer;
 
 /// A fresh redis-server and a client of it with the test configuration.
 pub async fn start() -> (RedisServer, Queue) {
