@@ -79,13 +79,6 @@ fn worker_name() -> String {
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "worker".into());
-    let suffix = &uuid_like()[..6];
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
     format!("{host}-{}-{suffix}", std::process::id())
-}
-
-fn uuid_like() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
-    format!("{:016x}", h.finish())
 }
