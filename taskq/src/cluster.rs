@@ -25,7 +25,7 @@ use redis::{
     ServerErrorKind, Value,
 };
 
-use crate::connection::{manager_config, probe_config};
+use crate::dial::{manager_config, probe_config};
 use crate::iam::IamAuth;
 
 /// A cloneable connection to the primary that owns taskq's slot; clones

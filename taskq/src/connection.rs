@@ -7,11 +7,12 @@
 use std::sync::Once;
 use std::time::Duration;
 
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::{Client, Cmd, IntoConnectionInfo, Pipeline, RedisFuture, RedisResult, TlsCertificates, Value};
 
 use crate::cluster::{Owner, SlotConnection};
 use crate::config::{ClusterMode, Config};
+use crate::dial::{manager_config, probe_config};
 use crate::iam::IamAuth;
 
 /// A shared, cloneable, self-healing connection to a node or a cluster.
@@ -156,34 +157,6 @@ impl Redis {
         tokio::time::timeout(self.timeout, open)
             .await
             .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "timed out opening a pub/sub connection")))?
-    }
-}
-
-/// A self-healing command connection's settings: it reconnects by itself,
-/// and every call fails after `response_timeout`.
-pub(crate) fn manager_config(
-    connect_timeout: Duration,
-    response_timeout: Duration,
-    iam: Option<&IamAuth>,
-) -> ConnectionManagerConfig {
-    let conf = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(connect_timeout))
-        .set_response_timeout(Some(response_timeout))
-        .set_number_of_retries(1)
-        .set_max_delay(Duration::from_secs(1));
-    match iam {
-        Some(iam) => conf.set_credentials_provider(iam.clone()),
-        None => conf,
-    }
-}
-
-/// A one-off connection's settings (questions asked at connect time).
-pub(crate) fn probe_config(timeout: Duration, iam: Option<&IamAuth>) -> redis::AsyncConnectionConfig {
-    let conf =
-        redis::AsyncConnectionConfig::new().set_connection_timeout(Some(timeout)).set_response_timeout(Some(timeout));
-    match iam {
-        Some(iam) => conf.set_credentials_provider(iam.clone()),
-        None => conf,
     }
 }
 

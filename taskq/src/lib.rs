@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod cluster;
 pub mod config;
 pub mod connection;
+mod dial;
 pub mod iam;
 pub mod idempotency;
 pub mod job;
