@@ -239,6 +239,20 @@ async fn a_running_job_is_canceled_cooperatively_and_its_progress_stops() {
 }
 
 #[tokio::test]
+async fn a_started_job_reports_done_0_of_its_total_from_its_start() {
+    let (_server, q, w) = start_worker(|_| {}).await;
+    // Three steps of 20 s: before the first ends, only the start's report can be seen.
+    let id = enqueue(&q, "task_a", json!({"user_id": 9, "duration": 60}), "default").await;
+    testkit::wait_for("progress at start", Duration::from_secs(15), || async { get(&q, &id).await.progress.is_some() })
+        .await;
+    let p = get(&q, &id).await.progress.unwrap();
+    assert_eq!((p.done, p.total, p.percent), (0, 3, 0.0));
+    assert_eq!(q.cancel(&id).await.unwrap(), CancelOutcome::CancelRequested);
+    wait_status(&q, &id, Status::Canceled).await;
+    w.stop().await;
+}
+
+#[tokio::test]
 async fn high_jobs_start_before_earlier_default_jobs() {
     let (_server, q, w) = start_worker(|cfg| cfg.worker_concurrency = 1).await;
     let blocker = enqueue(&q, "long_task", json!({"duration": 60}), "default").await;

@@ -1,6 +1,6 @@
 //! `long_task`: the starter's demo. Works `duration` seconds in one-second
-//! steps (the last may be shorter), reporting progress after each, and
-//! returns its payload.
+//! steps (the last may be shorter), reporting progress from its start
+//! (`done: 0`) and after each step, and returns its payload.
 
 use std::time::Duration;
 
@@ -18,6 +18,9 @@ impl Task for LongTask {
     async fn run(&self, ctx: JobContext, args: LongTaskArgs) -> TaskResult {
         let total = args.duration.ceil() as u64;
         let mut left = args.duration;
+        if total > 0 {
+            ctx.progress(0, total, None).await;
+        }
         for done in 1..=total {
             ctx.sleep(Duration::from_secs_f64(left.min(1.0))).await?;
             left -= 1.0;

@@ -20,6 +20,7 @@ pub fn registry() -> Registry {
 pub(crate) async fn stepped(ctx: &JobContext, duration: f64, steps: &[&str]) -> Result<(), TaskError> {
     let total = steps.len() as u64;
     let step = Duration::from_secs_f64(duration.max(0.0) / total.max(1) as f64);
+    ctx.progress(0, total, None).await;
     for (i, name) in steps.iter().enumerate() {
         ctx.sleep(step).await?;
         ctx.progress(i as u64 + 1, total, Some(name.to_string())).await;
