@@ -4,7 +4,14 @@
 
 use std::time::Duration;
 
-use super::variables::{Kind, WHOLE_SECONDS, variable};
+use super::variables::{Kind, Spec, WHOLE_SECONDS};
+
+/// A variable's [`Spec`], made at compile time.
+macro_rules! spec {
+    ($name:literal) => {
+        const { Spec::of($name) }
+    };
+}
 use super::{ClusterMode, Config, ConfigError, LogFormat, redact_url};
 
 impl Config {
@@ -14,33 +21,33 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let api_token = match get("API_TOKEN").map(|v| v.trim().to_owned()) {
             None => None,
-            Some(v) if v.is_empty() => return Err(bad("API_TOKEN", String::new())),
+            Some(v) if v.is_empty() => return Err(bad(spec!("API_TOKEN"), String::new())),
             Some(v) => Some(v),
         };
         let env = Values(get);
 
-        let redis_url = env.text("REDIS_URL");
+        let redis_url = env.text(spec!("REDIS_URL"));
         if !(redis_url.starts_with("redis://") || redis_url.starts_with("rediss://"))
             || redis::IntoConnectionInfo::into_connection_info(redis_url.as_str()).is_err()
         {
-            return Err(bad("REDIS_URL", redact_url(&redis_url)));
+            return Err(bad(spec!("REDIS_URL"), redact_url(&redis_url)));
         }
-        let redis_cluster = match env.text("REDIS_CLUSTER").to_ascii_lowercase().as_str() {
+        let redis_cluster = match env.text(spec!("REDIS_CLUSTER")).to_ascii_lowercase().as_str() {
             "auto" => ClusterMode::Auto,
             "yes" | "true" | "1" => ClusterMode::Yes,
             "no" | "false" | "0" => ClusterMode::No,
-            other => return Err(bad("REDIS_CLUSTER", other.into())),
+            other => return Err(bad(spec!("REDIS_CLUSTER"), other.into())),
         };
-        let key_prefix = env.text("KEY_PREFIX");
+        let key_prefix = env.text(spec!("KEY_PREFIX"));
         if !has_hash_tag(&key_prefix) {
-            return Err(bad("KEY_PREFIX", key_prefix));
+            return Err(bad(spec!("KEY_PREFIX"), key_prefix));
         }
-        let queues = parse_queues(&env.text("QUEUES"))?;
+        let queues = parse_queues(&env.text(spec!("QUEUES")))?;
         let (redis_iam_user, redis_iam_cache, aws_region) = iam_settings(&env, &redis_url)?;
-        let log_format = match env.text("LOG_FORMAT").to_ascii_lowercase().as_str() {
+        let log_format = match env.text(spec!("LOG_FORMAT")).to_ascii_lowercase().as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
-            other => return Err(bad("LOG_FORMAT", other.into())),
+            other => return Err(bad(spec!("LOG_FORMAT"), other.into())),
         };
 
         Ok(Self {
@@ -50,32 +57,31 @@ impl Config {
             redis_iam_user,
             redis_iam_cache,
             aws_region,
-            redis_timeout: env.seconds("REDIS_TIMEOUT")?,
-            result_ttl: env.seconds("RESULT_TTL")?,
-            failure_ttl: env.seconds("FAILURE_TTL")?,
-            task_timeout: env.seconds("TASK_TIMEOUT")?,
-            idemp_margin: env.seconds("IDEMP_MARGIN")?,
-            api_host: env.text("API_HOST"),
-            api_port: env.number("API_PORT")? as u16,
+            redis_timeout: env.seconds(spec!("REDIS_TIMEOUT"))?,
+            result_ttl: env.seconds(spec!("RESULT_TTL"))?,
+            failure_ttl: env.seconds(spec!("FAILURE_TTL"))?,
+            task_timeout: env.seconds(spec!("TASK_TIMEOUT"))?,
+            idemp_margin: env.seconds(spec!("IDEMP_MARGIN"))?,
+            api_host: env.text(spec!("API_HOST")),
+            api_port: env.number(spec!("API_PORT"))? as u16,
             key_prefix,
             queues,
-            worker_concurrency: env.number("WORKER_CONCURRENCY")? as usize,
-            shutdown_grace: env.seconds("SHUTDOWN_GRACE")?,
-            worker_heartbeat: env.seconds("WORKER_HEARTBEAT")?,
+            worker_concurrency: env.number(spec!("WORKER_CONCURRENCY"))? as usize,
+            shutdown_grace: env.seconds(spec!("SHUTDOWN_GRACE"))?,
+            worker_heartbeat: env.seconds(spec!("WORKER_HEARTBEAT"))?,
             worker_health_file: env.set("WORKER_HEALTH_FILE"),
             ecs_agent_uri: env.set("ECS_AGENT_URI"),
-            max_attempts: env.number("MAX_ATTEMPTS")? as u32,
-            max_body: env.number("MAX_BODY")? as usize,
-            max_queued: env.number("MAX_QUEUED")?,
+            max_attempts: env.number(spec!("MAX_ATTEMPTS"))? as u32,
+            max_body: env.number(spec!("MAX_BODY"))? as usize,
+            max_queued: env.number(spec!("MAX_QUEUED"))?,
             api_token,
             log_format,
         })
     }
 }
 
-/// The error for a bad `value` of variable `name`, with its table's text.
-fn bad(name: &str, value: String) -> ConfigError {
-    let v = variable(name);
+/// The error for a bad `value` of a variable, with its table's text.
+fn bad(v: Spec, value: String) -> ConfigError {
     ConfigError { var: v.name, value, accepts: v.accepts }
 }
 
@@ -88,29 +94,29 @@ impl<G: Fn(&str) -> Option<String>> Values<G> {
         (self.0)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
-    /// The value set for `name`, else its default.
-    fn text(&self, name: &str) -> String {
-        self.set(name).unwrap_or_else(|| variable(name).default.to_owned())
+    /// The value set for `v`, else its default.
+    fn text(&self, v: Spec) -> String {
+        self.set(v.name).unwrap_or_else(|| v.default.to_owned())
     }
 
     /// A [`Kind::Seconds`] or [`Kind::WholeSeconds`] variable.
-    fn seconds(&self, name: &str) -> Result<Duration, ConfigError> {
-        let value = self.text(name);
-        let d = parse_seconds(&value).ok_or_else(|| bad(name, value))?;
-        if variable(name).kind == Kind::WholeSeconds && d.subsec_nanos() != 0 {
+    fn seconds(&self, v: Spec) -> Result<Duration, ConfigError> {
+        let value = self.text(v);
+        let d = parse_seconds(&value).ok_or_else(|| bad(v, value))?;
+        if v.kind == Kind::WholeSeconds && d.subsec_nanos() != 0 {
             let value = format!("{}", d.as_secs_f64());
-            return Err(ConfigError { var: variable(name).name, value, accepts: WHOLE_SECONDS });
+            return Err(ConfigError { var: v.name, value, accepts: WHOLE_SECONDS });
         }
         Ok(d)
     }
 
     /// A [`Kind::Number`] variable, within its bounds.
-    fn number(&self, name: &str) -> Result<u64, ConfigError> {
-        let Kind::Number { min, max } = variable(name).kind else { panic!("{name} is not a number in VARIABLES") };
-        let value = self.text(name);
+    fn number(&self, v: Spec) -> Result<u64, ConfigError> {
+        let Kind::Number { min, max } = v.kind else { panic!("{} is not a number in VARIABLES", v.name) };
+        let value = self.text(v);
         match value.parse::<u64>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(bad(name, value)),
+            _ => Err(bad(v, value)),
         }
     }
 }
@@ -123,7 +129,7 @@ fn parse_queues(v: &str) -> Result<Vec<String>, ConfigError> {
     };
     let unique = names.iter().enumerate().all(|(i, q)| !names[..i].contains(q));
     if !names.iter().all(valid) || !unique {
-        return Err(bad("QUEUES", v.to_owned()));
+        return Err(bad(spec!("QUEUES"), v.to_owned()));
     }
     Ok(names)
 }
@@ -139,9 +145,11 @@ fn iam_settings<G: Fn(&str) -> Option<String>>(env: &Values<G>, redis_url: &str)
     if user.is_none() && cache.is_none() {
         return Ok((None, None, region));
     }
-    for (name, value) in [("REDIS_IAM_USER", &user), ("REDIS_IAM_CACHE", &cache), ("AWS_REGION", &region)] {
+    for (v, value) in
+        [(spec!("REDIS_IAM_USER"), &user), (spec!("REDIS_IAM_CACHE"), &cache), (spec!("AWS_REGION"), &region)]
+    {
         if value.is_none() {
-            return Err(bad(name, String::new()));
+            return Err(bad(v, String::new()));
         }
     }
     if !redis_url.starts_with("rediss://") {

@@ -151,9 +151,57 @@ pub const VARIABLES: &[Variable] = &[
     var("RUST_LOG", "info", "log levels, overall and per target, e.g. warn,taskq=debug", ""),
 ];
 
-/// The variable called `name`; a name missing from [`VARIABLES`] is a bug.
-pub fn variable(name: &str) -> &'static Variable {
-    VARIABLES.iter().find(|v| v.name == name).unwrap_or_else(|| panic!("{name} is not in config::VARIABLES"))
+/// The variable called `name`; a name missing from [`VARIABLES`] is a bug
+/// (in a `const` block, one the compiler reports).
+pub const fn variable(name: &str) -> &'static Variable {
+    let mut i = 0;
+    while i < VARIABLES.len() {
+        if same(VARIABLES[i].name, name) {
+            return &VARIABLES[i];
+        }
+        i += 1;
+    }
+    panic!("a variable is not in config::VARIABLES")
+}
+
+/// `a == b`, in a `const fn`.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// What loading needs of a variable: its row without `meaning`, which only
+/// `--help` reads. Made at compile time ([`Spec::of`] in a `const` block),
+/// so that a program that only loads settings (a Lambda function) links
+/// these few fields of the variables it reads, not the whole table.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    /// The variable's name.
+    pub name: &'static str,
+    /// Its default.
+    pub default: &'static str,
+    /// What a bad value is told to be.
+    pub accepts: &'static str,
+    /// How its value is checked.
+    pub kind: Kind,
+}
+
+impl Spec {
+    /// The row of `name`.
+    pub const fn of(name: &str) -> Spec {
+        let v = variable(name);
+        Spec { name: v.name, default: v.default, accepts: v.accepts, kind: v.kind }
+    }
 }
 
 /// The table as `--help` prints it: one line per variable, default in brackets.
