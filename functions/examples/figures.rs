@@ -77,12 +77,24 @@ async fn main() {
 }
 
 /// The `rustflags` of `[workspace.metadata.release-lambda]` in the workspace's Cargo.toml, a
-/// one-line array of strings (TOML's and JSON's syntax agree there).
+/// one-line array of strings (TOML's and JSON's syntax agree there), and the path remapping
+/// local/sam-build adds.
 fn lambda_rustflags(root: &Path) -> Vec<String> {
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
     let section = manifest.split("[workspace.metadata.release-lambda]").nth(1).expect("the release-lambda metadata");
     let line = section.lines().find_map(|l| l.strip_prefix("rustflags = ")).expect("its rustflags line");
-    serde_json::from_str(line).expect("rustflags: a one-line array of strings")
+    let mut flags: Vec<String> = serde_json::from_str(line).expect("rustflags: a one-line array of strings");
+    // As local/sam-build: crates.io sources' paths shortened to c/<crate>-<version>/...
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .expect("CARGO_HOME or HOME");
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(cargo_home.join("registry/src"))
+        .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    sources.sort();
+    flags.extend(sources.iter().map(|src| format!("--remap-path-prefix={}=c", src.display())));
+    flags
 }
 
 fn ms(d: Duration) -> f64 {
