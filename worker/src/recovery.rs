@@ -73,8 +73,8 @@ pub async fn give_back_orphans(
     suspects: &HashSet<String>,
 ) -> redis::RedisResult<()> {
     let mut conn = s.conn.clone();
-    let confirmed: Vec<&String> =
-        orphans.iter().filter(|id| suspects.contains(*id) && !s.running.ids().contains(id)).collect();
+    let running = s.running.ids();
+    let confirmed: Vec<&String> = orphans.iter().filter(|id| suspects.contains(*id) && !running.contains(id)).collect();
     for id in confirmed {
         let queue: Option<String> = redis::AsyncCommands::hget(&mut conn, s.keys.job(id), "queue").await?;
         tracing::warn!(job_id = %id, "claimed job not running here; returning it to its queue");
