@@ -93,6 +93,10 @@ pub enum JobStatus {
     Queued,
     /// Running on a worker.
     Started,
+    /// Waiting for its time before it enters its queue.
+    Scheduled,
+    /// Failed an attempt; waiting for its next one.
+    Retrying,
     /// Running, and asked to stop.
     CancelRequested,
     /// Ended with a result.
@@ -108,6 +112,8 @@ impl From<Status> for JobStatus {
         match s {
             Status::Queued => JobStatus::Queued,
             Status::Started => JobStatus::Started,
+            Status::Scheduled => JobStatus::Scheduled,
+            Status::Retrying => JobStatus::Retrying,
             Status::CancelRequested => JobStatus::CancelRequested,
             Status::Finished => JobStatus::Finished,
             Status::Failed => JobStatus::Failed,
@@ -216,6 +222,10 @@ impl From<Job> for JobView {
             // Internal: the name of a Redis key.
             idempotency_key: _,
             worker,
+            run_at: _,
+            retry: _,
+            errors: _,
+            schedule: _,
         } = j;
         JobView {
             job_id: id,

@@ -12,6 +12,10 @@ use serde_json::Value;
 pub enum Status {
     /// Waiting in a queue.
     Queued,
+    /// Waiting for its time (`delay` or `run_at`) before it enters its queue.
+    Scheduled,
+    /// Failed an attempt; waiting for its next one (see [`RetryPolicy`]).
+    Retrying,
     /// Running on a worker.
     Started,
     /// Running, and asked to stop.
@@ -26,8 +30,20 @@ pub enum Status {
 
 impl Status {
     /// Every status, in life order.
-    pub const ALL: [Status; 6] =
-        [Status::Queued, Status::Started, Status::CancelRequested, Status::Finished, Status::Failed, Status::Canceled];
+    pub const ALL: [Status; 8] = [
+        Status::Queued,
+        Status::Scheduled,
+        Status::Retrying,
+        Status::Started,
+        Status::CancelRequested,
+        Status::Finished,
+        Status::Failed,
+        Status::Canceled,
+    ];
+
+    /// The states of jobs waiting for a time before they enter their queue;
+    /// each has a sorted set per queue, by due time.
+    pub const WAITING: [Status; 2] = [Status::Scheduled, Status::Retrying];
 
     /// The states with a registry of ended jobs.
     pub const ENDED: [Status; 3] = [Status::Finished, Status::Failed, Status::Canceled];
@@ -36,6 +52,8 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Queued => "queued",
+            Status::Scheduled => "scheduled",
+            Status::Retrying => "retrying",
             Status::Started => "started",
             Status::CancelRequested => "cancel_requested",
             Status::Finished => "finished",
@@ -52,6 +70,11 @@ impl Status {
     /// Whether the job has ended.
     pub fn is_ended(self) -> bool {
         Status::ENDED.contains(&self)
+    }
+
+    /// Whether the job waits for a time (scheduled or retrying).
+    pub fn is_waiting(self) -> bool {
+        Status::WAITING.contains(&self)
     }
 }
 
@@ -95,6 +118,51 @@ pub struct JobError {
     pub message: String,
 }
 
+/// How a job is retried after a failed attempt: at most `max` more attempts,
+/// the n-th after a wait drawn from `[d/2, d]` where
+/// `d = min(backoff_max, backoff * 2^(n-1))` seconds (exponential backoff with
+/// equal jitter). Timeouts and errors are retried; cancellation and
+/// permanent errors never are.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt; 0 means never retried.
+    pub max: u32,
+    /// Base wait, seconds.
+    pub backoff: f64,
+    /// Longest wait, seconds.
+    pub backoff_max: f64,
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (1 for the first), given `unit`,
+    /// a random number in `[0, 1)`.
+    pub fn delay(&self, retry: u32, unit: f64) -> std::time::Duration {
+        let exp = 2f64.powi(retry.saturating_sub(1).min(60) as i32);
+        let d = (self.backoff * exp).min(self.backoff_max).max(0.0);
+        std::time::Duration::from_secs_f64(d / 2.0 + d / 2.0 * unit.clamp(0.0, 1.0))
+    }
+
+    /// The most attempts a job under this policy gets (the first included).
+    pub fn max_attempts(&self) -> u32 {
+        self.max.saturating_add(1)
+    }
+}
+
+/// The error of one earlier attempt of a job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptError {
+    /// Which attempt failed (1 for the first).
+    pub attempt: u32,
+    /// When it failed (RFC 3339).
+    pub at: String,
+    /// Why.
+    #[serde(flatten)]
+    pub error: JobError,
+}
+
+/// Most earlier attempts' errors a job keeps (the latest ones).
+pub const MAX_ATTEMPT_ERRORS: usize = 10;
+
 /// A job as stored, read back in full.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
@@ -133,6 +201,15 @@ pub struct Job {
     pub idempotency_key: Option<String>,
     /// Worker running it, or that ran it last.
     pub worker: Option<String>,
+    /// When a scheduled or retrying job enters its queue (RFC 3339).
+    pub run_at: Option<String>,
+    /// Its retry policy; `None` when it is never retried.
+    pub retry: Option<RetryPolicy>,
+    /// Errors of its earlier failed attempts, oldest first, at most
+    /// [`MAX_ATTEMPT_ERRORS`] (the latest).
+    pub errors: Vec<AttemptError>,
+    /// The schedule that made it, if any.
+    pub schedule: Option<String>,
 }
 
 /// A stored job whose hash holds a value taskq never writes: read as an
@@ -159,6 +236,11 @@ impl DamagedJob {
 }
 
 impl Job {
+    /// Attempts it may still get: `None` when it has no retry policy.
+    pub fn attempts_left(&self) -> Option<u32> {
+        self.retry.map(|r| r.max_attempts().saturating_sub(self.attempts))
+    }
+
     /// Builds a job from its hash: `Ok(None)` if the hash is missing
     /// (unknown or expired), an error naming the field if a stored value is
     /// not one taskq writes.
@@ -188,6 +270,19 @@ impl Job {
                     .map_err(|_| damaged("error", Some(&v.to_string()), "not an error object"))
             })
             .transpose()?;
+        let retry = json("retry")?
+            .map(|v| {
+                serde_json::from_value(v.clone())
+                    .map_err(|_| damaged("retry", Some(&v.to_string()), "not a retry policy"))
+            })
+            .transpose()?;
+        let errors = json("errors")?
+            .map(|v| {
+                serde_json::from_value(v.clone())
+                    .map_err(|_| damaged("errors", Some(&v.to_string()), "not a list of attempt errors"))
+            })
+            .transpose()?
+            .unwrap_or_default();
         let status = h.get("status").map(String::as_str);
         let status = status.and_then(Status::parse).ok_or_else(|| damaged("status", status, "not a job status"))?;
         let attempts = match h.get("attempts") {
@@ -218,6 +313,10 @@ impl Job {
             timeout,
             idempotency_key: h.remove("idem").filter(|s| !s.is_empty()),
             worker: h.remove("worker").filter(|s| !s.is_empty()),
+            run_at: h.remove("run_at").filter(|s| !s.is_empty()),
+            retry,
+            errors,
+            schedule: h.remove("schedule").filter(|s| !s.is_empty()),
         }))
     }
 }
@@ -291,6 +390,17 @@ mod tests {
             assert_eq!((e.id.as_str(), e.field, e.value.as_str()), ("j1", field, value));
             assert!(e.to_string().starts_with(&format!("job j1: stored {field} ")), "{e}");
         }
+    }
+
+    #[test]
+    fn retry_waits_grow_and_stay_within_bounds() {
+        let p = RetryPolicy { max: 5, backoff: 1.0, backoff_max: 5.0 };
+        let secs = |n, u| p.delay(n, u).as_secs_f64();
+        assert_eq!((secs(1, 0.0), secs(1, 1.0)), (0.5, 1.0));
+        assert_eq!((secs(2, 0.0), secs(2, 1.0)), (1.0, 2.0));
+        assert_eq!((secs(4, 0.0), secs(4, 1.0)), (2.5, 5.0), "capped at backoff_max");
+        assert_eq!(secs(u32::MAX, 0.5), 3.75);
+        assert_eq!(p.max_attempts(), 6);
     }
 
     #[test]

@@ -8,7 +8,10 @@
 //! | `P:queue:<q>` | list | queued job ids; pushed left, taken right |
 //! | `P:tombstones:<q>` | string | ids of canceled jobs still in that list |
 //! | `P:pushed:<q>` | string | ids ever pushed on the left of that list: places a job's `seq` in it |
+//! | `P:waiting:<q>:<state>` | sorted set | ids of `scheduled` or `retrying` jobs of that queue by due time (ms) |
 //! | `P:job:<id>` | hash | the job |
+//! | `P:schedules` | sorted set | schedule names by their next tick (ms); `+inf` while paused |
+//! | `P:schedule:<name>` | hash | a schedule: its definition, next and last tick, last job |
 //! | `P:idem:<digest>` | string | id of the job holding an idempotency key |
 //! | `P:wake` | list | a marker that wakes an idle worker |
 //! | `P:inflight:<worker>` | list | ids a worker is running |
@@ -67,6 +70,32 @@ impl Keys {
     /// Prefix of the push counters.
     pub fn pushed_prefix(&self) -> String {
         format!("{}:pushed:", self.prefix)
+    }
+
+    /// Sorted set of a queue's jobs waiting in `status` (scheduled or
+    /// retrying), by due time in ms.
+    pub fn waiting(&self, queue: &str, status: Status) -> String {
+        format!("{}:waiting:{queue}:{}", self.prefix, status.as_str())
+    }
+
+    /// Prefix of the waiting sets; scripts append `<queue>:<state>`.
+    pub fn waiting_prefix(&self) -> String {
+        format!("{}:waiting:", self.prefix)
+    }
+
+    /// Sorted set of schedule names by next tick (ms).
+    pub fn schedules(&self) -> String {
+        format!("{}:schedules", self.prefix)
+    }
+
+    /// Hash of one schedule.
+    pub fn schedule(&self, name: &str) -> String {
+        format!("{}:schedule:{name}", self.prefix)
+    }
+
+    /// Prefix of schedule hashes.
+    pub fn schedule_prefix(&self) -> String {
+        format!("{}:schedule:", self.prefix)
     }
 
     /// Hash of one job.

@@ -19,12 +19,14 @@ pub mod logging;
 pub mod queue;
 #[cfg(feature = "redis-server")]
 pub mod redis_server;
+pub mod schedule;
 pub mod scripts;
 
 pub use config::{Config, ConfigError};
 pub use connection::{Connection, Redis};
-pub use job::{DamagedJob, Job, JobError, Progress, Status};
+pub use job::{AttemptError, DamagedJob, Job, JobError, Progress, RetryPolicy, Status};
 pub use keys::Keys;
 pub use queue::{
-    CancelOutcome, Cursor, Enqueued, Error, JobPage, NewJob, Queue, QueueCounts, RequeueOutcome, WorkerInfo,
+    CancelOutcome, Cursor, Enqueued, Error, JobPage, NewJob, Queue, QueueCounts, RequeueOutcome, RescheduleOutcome,
+    WorkerInfo,
 };

@@ -2,8 +2,9 @@
 //! `scripts/` documents its KEYS, ARGV and return value. Steps several
 //! scripts take are local functions in `scripts/includes/`, put before the
 //! scripts that call them: claiming a job (`take.lua`), leaving a wake
-//! marker (`wake.lua`), releasing an idempotency key that still names the
-//! job (`release_key.lua`), counting outcomes per minute (`stats.lua`).
+//! marker (`wake.lua`), enqueueing a job (`enqueue_job.lua`), releasing an
+//! idempotency key that still names the job (`release_key.lua`), counting
+//! outcomes per minute (`stats.lua`).
 //!
 //! Keys: a script is given in KEYS every key it touches or the prefix it
 //! builds that key from (prefix plus a job id or a queue name), except the
@@ -29,7 +30,7 @@ macro_rules! script {
     };
 }
 
-script!(ENQUEUE, "enqueue.lua", "wake.lua");
+script!(ENQUEUE, "enqueue.lua", "wake.lua", "enqueue_job.lua");
 script!(FETCH, "fetch.lua", "take.lua", "wake.lua");
 script!(FINISH, "finish.lua", "take.lua", "release_key.lua", "stats.lua");
 script!(PROGRESS, "progress.lua");
@@ -40,6 +41,9 @@ script!(RELEASE, "release.lua", "wake.lua");
 script!(HEARTBEAT, "heartbeat.lua");
 script!(RECOVER, "recover.lua", "wake.lua", "release_key.lua", "stats.lua");
 script!(LIST_QUEUED, "list_queued.lua");
+script!(PROMOTE, "promote.lua", "wake.lua");
+script!(RESCHEDULE, "reschedule.lua", "wake.lua");
+script!(TICK, "tick.lua", "wake.lua", "enqueue_job.lua");
 
 /// A job a worker has just claimed: what `includes/take.lua` returns.
 #[derive(Debug, Clone, PartialEq)]

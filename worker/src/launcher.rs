@@ -1,6 +1,6 @@
 //! The launcher owns a worker's life: it registers the worker (its first
 //! heartbeat), starts the processors (one per slot), the cancel subscriber,
-//! the heartbeat and, on ECS, scale-in protection (`protection`); then stops
+//! the heartbeat, the timers and, on ECS, scale-in protection (`protection`); then stops
 //! them in order and deregisters.
 //!
 //! Shutdown: stop fetching; let running jobs finish within SHUTDOWN_GRACE;
@@ -22,6 +22,7 @@ use crate::protection;
 use crate::running;
 use crate::state::Shared;
 use crate::task::Registry;
+use crate::timers;
 
 /// A worker process's jobs engine.
 pub struct Worker {
@@ -78,6 +79,10 @@ impl Worker {
         {
             let done = background.clone();
             helpers.spawn(async move { hb.run(done).await });
+        }
+        {
+            let (shared, done) = (shared.clone(), background.clone());
+            helpers.spawn(async move { timers::run(shared, done).await });
         }
         if let Some(agent) = cfg.ecs_agent_uri.clone() {
             let (shared, done) = (shared.clone(), background.clone());

