@@ -16,12 +16,15 @@
 //!    (a running `long_task` of 60 s is canceled; from the call to the job's
 //!    `ended_at`);
 //! 4. profile: the same work with the slow log recording every command, for
-//!    the execution time of each script (commandstats cannot tell them apart).
+//!    the execution time of each script (commandstats cannot tell them apart);
+//! 5. delayed jobs: due-job latency, moves of due jobs per second with and
+//!    without a million waiting jobs, Redis memory per waiting job (`delayed`).
 //!
 //! Redis is flushed between phases so that each starts from the same state.
 //! That is why the benchmark starts a private redis-server by default, and
 //! refuses to use a `--redis-url` server unless `--flush` says its data may go.
 
+mod delayed;
 mod drain;
 mod latency;
 mod machine;
@@ -36,6 +39,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use taskq::{Config, Connection, Keys, Redis};
 
+use delayed::{DelayedArgs, delayed_phase};
 use drain::drain_phase;
 use latency::{latency_phase, profile_phase};
 use machine::{PrivateServer, cpu_model, display_path, load_average};
@@ -69,6 +73,16 @@ pub struct BenchArgs {
     /// Jobs of the profiling pass (slow log at threshold 0); 0 skips it.
     #[arg(long, default_value_t = 5_000)]
     profile_jobs: u64,
+    /// Jobs scheduled a day ahead while moves of due jobs are measured; 0
+    /// skips that pass and the memory figure.
+    #[arg(long, default_value_t = 1_000_000)]
+    waiting: u64,
+    /// Jobs falling due at once in each moves measurement.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    due_jobs: u64,
+    /// Due-job latency samples (jobs due over 3 s); 0 skips the delayed-jobs phase.
+    #[arg(long, default_value_t = 300)]
+    due_samples: u64,
     /// The worker binary [default: `worker` beside this executable, built if missing].
     #[arg(long)]
     worker_bin: Option<PathBuf>,
@@ -190,6 +204,13 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         0 => None,
         n => Some(profile_phase(&b, n as usize).await?),
     };
+    let delayed = match args.due_samples {
+        0 => None,
+        n => {
+            let d = DelayedArgs { waiting: args.waiting as usize, due: args.due_jobs as usize, samples: n as usize };
+            Some(delayed_phase(&b, &d).await?)
+        }
+    };
     flush(&b).await?;
 
     let under_load_mb = drain
@@ -207,6 +228,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         latency,
         worker_rss: Rss { idle_mb, under_load_mb },
         profile,
+        delayed,
         targets: Vec::new(),
     };
     report.judge();

@@ -137,7 +137,7 @@ async fn wait_status(q: &Queue, id: &str, want: Status) -> anyhow::Result<taskq:
 }
 
 /// Waits until the worker has registered (its first heartbeat), i.e. it is up.
-async fn wait_registered(b: &Bench, worker: &mut WorkerProcess) -> anyhow::Result<()> {
+pub(super) async fn wait_registered(b: &Bench, worker: &mut WorkerProcess) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let mut c = b.admin.clone();

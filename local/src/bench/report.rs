@@ -25,6 +25,7 @@ pub struct Report {
     pub latency: Latency,
     pub worker_rss: Rss,
     pub profile: Option<Profile>,
+    pub delayed: Option<Delayed>,
     pub targets: Vec<Target>,
 }
 
@@ -257,6 +258,38 @@ impl Report {
                         r.usec_per_job
                     ),
                 );
+            }
+        }
+
+        if let Some(d) = &self.delayed {
+            line(
+                &mut o,
+                "\ndelayed jobs on an idle worker                                p50      p99      max  samples".into(),
+            );
+            for (what, s) in [
+                ("run_at -> enters its queue (enqueued_at)", &d.due_latency.0),
+                ("run_at -> starts (started_at)", &d.due_latency.1),
+            ] {
+                line(&mut o, format!("  {what:<58} {:>6.1}ms {:>6.1}ms {:>6.1}ms  {}", s.p50, s.p99, s.max, s.samples));
+            }
+            for m in &d.moves {
+                line(
+                    &mut o,
+                    format!(
+                        "  moves of {} due jobs with {} others waiting: {} /s ({} calls, {:.3} s)",
+                        thousands(m.moved as f64),
+                        thousands(m.waiting as f64),
+                        thousands(m.per_s),
+                        m.calls,
+                        m.seconds
+                    ),
+                );
+            }
+            if let Some(r) = d.loaded_to_empty_move_ratio {
+                line(&mut o, format!("  moves with the waiting jobs / moves without: {r:.2}"));
+            }
+            if let Some(b) = d.bytes_per_waiting_job {
+                line(&mut o, format!("  Redis memory per waiting job: {b:.0} bytes"));
             }
         }
 

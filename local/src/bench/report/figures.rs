@@ -215,3 +215,33 @@ pub struct Profile {
     /// By origin and command, most expensive per job first.
     pub rows: Vec<ProfileRow>,
 }
+
+/// Delayed jobs (phase 5).
+#[derive(Debug, Clone, Serialize)]
+pub struct Delayed {
+    /// From a job's `run_at` to entering its queue (`enqueued_at`) and to its
+    /// start (`started_at`), ms, on an idle worker.
+    pub due_latency: (Summary, Summary),
+    /// Moves of due jobs by `Queue::promote_due`, with no other job waiting,
+    /// then with the `waiting` jobs scheduled a day ahead.
+    pub moves: Vec<MoveRate>,
+    /// Moves per second with the waiting jobs over moves per second without.
+    pub loaded_to_empty_move_ratio: Option<f64>,
+    /// Redis `used_memory` per waiting (scheduled) job, bytes.
+    pub bytes_per_waiting_job: Option<f64>,
+}
+
+/// One measurement of moves.
+#[derive(Debug, Clone, Serialize)]
+pub struct MoveRate {
+    /// Other jobs waiting (not due) meanwhile.
+    pub waiting: usize,
+    /// Jobs moved onto their queue.
+    pub moved: u64,
+    /// `promote_due` calls it took.
+    pub calls: u64,
+    /// First call to last reply, seconds.
+    pub seconds: f64,
+    /// `moved / seconds`.
+    pub per_s: f64,
+}
