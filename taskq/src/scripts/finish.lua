@@ -8,7 +8,8 @@
      job was taken from this worker (its heartbeat lapsed and it was
      recovered): write nothing about it, so a job never ends twice.
   2. Write status, end time, result or error, last progress and meta; expire
-     the hash after the retention TTL.
+     the hash after the retention TTL. A job that did not fail drops the
+     `error` an earlier attempt left (it stays in `errors`).
   3. Add the id to the registry of its queue and state (workers prune the
      registries of expired ids on their heartbeat, off this hot path).
   4. Release the idempotency key if it still names this job.
@@ -97,6 +98,7 @@ for i = 0, n - 1 do
       if now_status[1] == 'cancel_requested' then
         status = 'canceled'
         write_end(job, status, 'result', 'null', progress, meta)
+        redis.call('HDEL', job, 'error')
         registry = KEYS[5] .. now_status[2] .. ':canceled'
       else
         local f = {'status', 'retrying', 'run_at', ARGV[a + 8], 'error', ARGV[a + 3],
@@ -109,6 +111,8 @@ for i = 0, n - 1 do
       end
     else
       write_end(job, status, ARGV[a + 2], ARGV[a + 3], progress, meta)
+      -- An earlier attempt's error is history (in `errors`) once it ends otherwise.
+      if status ~= 'failed' then redis.call('HDEL', job, 'error') end
     end
     if status ~= 'retrying' then
       redis.call('EXPIRE', job, ARGV[a + 4])
