@@ -88,7 +88,7 @@ impl TaskArgs for TaskAArgs {
 impl TaskArgs for TaskBArgs {
     const NAME: &'static str = "task_b";
     /// Notifications go to outside services, which fail now and then: up
-    /// to 3 retries, after about 2, 4 and 8 seconds.
+    /// to 3 retries, after 1-2, 2-4 and 4-8 seconds.
     const RETRY: Option<RetryPolicy> = Some(RetryPolicy { max: 3, backoff: 2.0, backoff_max: 60.0 });
     fn duration(&self) -> Option<f64> {
         Some(self.0.duration)
