@@ -56,8 +56,26 @@ impl Task for Refuse {
     }
 }
 
+#[derive(Serialize, Deserialize)]
+struct SlowFailArgs {
+    secs: f64,
+    n: u64,
+}
+impl TaskArgs for SlowFailArgs {
+    const NAME: &'static str = "slow_fail";
+}
+/// Works `secs` seconds, deaf to cancellation, then fails.
+struct SlowFail;
+impl Task for SlowFail {
+    type Args = SlowFailArgs;
+    async fn run(&self, _ctx: JobContext, args: SlowFailArgs) -> TaskResult {
+        tokio::time::sleep(Duration::from_secs_f64(args.secs)).await;
+        Err(TaskError::Failed(format!("slow failure {}", args.n)))
+    }
+}
+
 fn registry() -> Registry {
-    common::registry().register(Flaky).register(Refuse)
+    common::registry().register(Flaky).register(Refuse).register(SlowFail)
 }
 
 async fn start(tune: impl FnOnce(&mut Config)) -> (RedisServer, Queue, InProcess) {
@@ -178,6 +196,43 @@ async fn a_job_out_of_retries_fails_with_its_last_error_and_the_earlier_ones_lis
     let w = InProcess::start_with(q.config().clone(), registry()).await;
     let j = wait_status(&q, &id, Status::Failed).await;
     assert_eq!((j.attempts, j.errors.len()), (3, 2));
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn only_the_latest_errors_are_kept_and_retried_attempts_do_not_count_as_failed() {
+    let (_server, q, w) = start(|_| {}).await;
+    let id = put(&q, &flaky(100, 1, policy(12, 0.001, 0.001))).await;
+    let j = wait_status(&q, &id, Status::Failed).await;
+    assert_eq!(j.attempts, 13);
+    assert_eq!(j.error.unwrap().message, "attempt 13 failed");
+    assert_eq!(j.errors.iter().map(|e| e.attempt).collect::<Vec<_>>(), (3..=12).collect::<Vec<_>>());
+    assert_eq!(j.errors.len(), taskq::job::MAX_ATTEMPT_ERRORS);
+    let failed: u64 = q.throughput(5).await.unwrap().iter().map(|m| m.failed).sum();
+    assert_eq!(failed, 1, "one job failed, once");
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_attempt_whose_cancel_was_requested_ends_canceled_not_retrying() {
+    // A long heartbeat: the worker does not learn of the cancel before the
+    // attempt fails (the request below is not published).
+    let (server, q, w) = start(|cfg| cfg.worker_heartbeat = Duration::from_secs(30)).await;
+    let job = NewJob {
+        retry: Some(policy(3, 0.1, 0.1)),
+        ..NewJob::new("slow_fail", json!({"secs": 0.5, "n": 1}), "default")
+    };
+    let id = put(&q, &job).await;
+    wait_status(&q, &id, Status::Started).await;
+    let _: () = redis_conn(&server).await.hset(q.keys().job(&id), "status", "cancel_requested").await.unwrap();
+    let j = wait_status(&q, &id, Status::Canceled).await;
+    assert_eq!((j.attempts, j.error, j.run_at), (1, None, None));
+    assert!(j.ended_at.is_some());
+    assert!(retrying_set(&server, &q, "default").await.is_empty());
+    let canceled: Vec<String> =
+        redis_conn(&server).await.zrange(q.keys().ended("default", Status::Canceled), 0, -1).await.unwrap();
+    assert_eq!(canceled, vec![id.clone()]);
+    assert!(matches!(q.enqueue(&job).await.unwrap(), Enqueued::Created { .. }), "its key was released");
     w.stop().await;
 }
 
