@@ -195,8 +195,9 @@ impl Queue {
 
     /// The policy a job is stored with: its own, else its task's, else the
     /// configured one; checked ([`check_retry`]); `None` when it is never
-    /// retried (`max` 0).
-    fn resolve_retry(&self, job: &NewJob) -> Result<Option<RetryPolicy>, Error> {
+    /// retried (`max` 0). What [`Queue::enqueue`] stores (as JSON, in the
+    /// job hash's `retry` field), for other scripts that make jobs.
+    pub fn resolve_retry(&self, job: &NewJob) -> Result<Option<RetryPolicy>, Error> {
         let p = job.retry.unwrap_or_else(|| self.retry_defaults(&job.task));
         check_retry(&p)?;
         Ok(Some(p).filter(|p| p.max > 0))
