@@ -9,6 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::job::RetryPolicy;
+
 /// Longest `duration` a demo task accepts, in seconds (one day).
 pub const MAX_DURATION: f64 = 86_400.0;
 
@@ -16,6 +18,10 @@ pub const MAX_DURATION: f64 = 86_400.0;
 pub trait TaskArgs: Serialize + DeserializeOwned + Send + 'static {
     /// The task's name, as clients send it.
     const NAME: &'static str;
+
+    /// The task's retry policy; `None` (the default) takes RETRY_MAX,
+    /// RETRY_BACKOFF and RETRY_BACKOFF_MAX. A request may still give its own.
+    const RETRY: Option<RetryPolicy> = None;
 
     /// How long the task expects to run, if it says.
     fn duration(&self) -> Option<f64> {
@@ -81,6 +87,9 @@ impl TaskArgs for TaskAArgs {
 
 impl TaskArgs for TaskBArgs {
     const NAME: &'static str = "task_b";
+    /// Notifications go to outside services, which fail now and then: up
+    /// to 3 retries, after 1-2, 2-4 and 4-8 seconds.
+    const RETRY: Option<RetryPolicy> = Some(RetryPolicy { max: 3, backoff: 2.0, backoff_max: 60.0 });
     fn duration(&self) -> Option<f64> {
         Some(self.0.duration)
     }
@@ -117,6 +126,8 @@ pub struct TaskSpec {
     pub name: &'static str,
     /// Decodes and checks arguments; returns the declared duration.
     pub validate: fn(&Value) -> Result<Option<f64>, ArgsError>,
+    /// Its retry policy ([`TaskArgs::RETRY`]); `None` for the configured one.
+    pub retry: Option<RetryPolicy>,
 }
 
 /// Arguments that do not fit a task.
@@ -138,7 +149,7 @@ pub fn find(name: &str) -> Option<&'static TaskSpec> {
 }
 
 const fn spec<A: TaskArgs>() -> TaskSpec {
-    TaskSpec { name: A::NAME, validate: validate::<A> }
+    TaskSpec { name: A::NAME, validate: validate::<A>, retry: A::RETRY }
 }
 
 fn validate<A: TaskArgs>(args: &Value) -> Result<Option<f64>, ArgsError> {
@@ -168,6 +179,13 @@ mod tests {
         assert_eq!((find("long_task").unwrap().validate)(&json!({"duration": 3, "payload": {"a": 1}})), Ok(Some(3.0)));
         assert_eq!((find("task_a").unwrap().validate)(&json!({"user_id": 1, "duration": 0.5})), Ok(Some(0.5)));
         assert!(find("nope").is_none());
+    }
+
+    #[test]
+    fn task_b_has_its_own_retry_policy_the_others_the_configured_one() {
+        let b = find("task_b").unwrap().retry;
+        assert_eq!(b, Some(RetryPolicy { max: 3, backoff: 2.0, backoff_max: 60.0 }));
+        assert_eq!((find("task_a").unwrap().retry, find("long_task").unwrap().retry), (None, None));
     }
 
     #[test]

@@ -16,6 +16,8 @@ use std::sync::LazyLock;
 
 use redis::{FromRedisValue, ParsingError, Script, Value};
 
+use crate::job::RetryPolicy;
+
 /// A script: its file under `scripts/`, after the named files of
 /// `scripts/includes/` (the local functions it calls), in that order.
 macro_rules! script {
@@ -63,11 +65,14 @@ pub struct Claimed {
     pub queue: String,
     /// Runs started, this one included.
     pub attempts: u32,
+    /// Its retry policy; `None` when it is never retried (also when the
+    /// stored value is not a policy taskq writes: such a job is not retried).
+    pub retry: Option<RetryPolicy>,
 }
 
 impl FromRedisValue for Claimed {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
-        let (id, task, args, timeout, idempotency_key, queue, attempts): (
+        let (id, task, args, timeout, idempotency_key, queue, attempts, retry): (
             String,
             String,
             String,
@@ -75,6 +80,7 @@ impl FromRedisValue for Claimed {
             String,
             String,
             u32,
+            String,
         ) = FromRedisValue::from_redis_value(v)?;
         Ok(Claimed {
             id,
@@ -84,6 +90,7 @@ impl FromRedisValue for Claimed {
             idempotency_key,
             queue,
             attempts,
+            retry: serde_json::from_str(&retry).ok(),
         })
     }
 }

@@ -120,7 +120,8 @@ impl JobContext {
         &self.inner.queue
     }
 
-    /// Which run this is: 1 for the first, more after a crash recovery.
+    /// Which run this is: 1 for the first; more for a retry after a failed
+    /// attempt (see `taskq::RetryPolicy`) or a run after a crash recovery.
     pub fn attempt(&self) -> u32 {
         self.inner.attempt
     }

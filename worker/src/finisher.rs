@@ -27,14 +27,18 @@ const IN_FLIGHT: usize = 2;
 pub struct Ending {
     /// The job.
     pub job: Arc<Claimed>,
-    /// Finished, failed or canceled.
+    /// Finished, failed, canceled, or retrying (an attempt failed and the
+    /// job waits for its next one).
     pub status: Status,
-    /// The result's JSON, or the error's when the job failed.
+    /// The result's JSON, or the error's when the job failed or is retried.
     pub value: Arc<str>,
     /// Last progress and meta JSON ('' when never set).
     pub report: Arc<(String, String)>,
     /// Whether to claim the slot's next job.
     pub claim: bool,
+    /// For a retried job: when its next attempt is due, in ms since the
+    /// epoch and in RFC 3339.
+    pub retry_at: Option<(i64, Arc<str>)>,
 }
 
 /// What the finish script did for one end: whether it was written (false
@@ -135,7 +139,8 @@ impl Writer {
         inv.key(&self.inflight_key)
             .key(self.keys.job_prefix())
             .key(self.keys.tombstones_prefix())
-            .key(self.keys.stats(&stats_minute(&chrono::Utc::now())));
+            .key(self.keys.stats(&stats_minute(&chrono::Utc::now())))
+            .key(self.keys.ended_prefix());
         for q in &self.queue_keys {
             inv.key(q);
         }
@@ -146,15 +151,27 @@ impl Writer {
         for (e, _) in batch {
             let job_key = self.keys.job(&e.job.id);
             let idem = if e.job.idempotency_key.is_empty() { job_key.clone() } else { e.job.idempotency_key.clone() };
-            inv.key(job_key).key(self.keys.ended(&e.job.queue, e.status)).key(idem);
-            let ttl = self.cfg.retention(e.status);
+            // A retried job waits in its queue's retrying set; should its
+            // cancellation have been requested, it ends canceled instead.
+            let (set, ttl, field) = match e.status {
+                Status::Retrying => (self.keys.waiting(&e.job.queue, Status::Retrying), self.cfg.result_ttl, "error"),
+                Status::Failed => (self.keys.ended(&e.job.queue, e.status), self.cfg.failure_ttl, "error"),
+                s => (self.keys.ended(&e.job.queue, s), self.cfg.retention(s), "result"),
+            };
+            inv.key(job_key).key(set).key(idem);
+            let (due_ms, run_at) = match &e.retry_at {
+                Some((ms, t)) => (*ms, &**t),
+                None => (0, ""),
+            };
             inv.arg(&e.job.id)
                 .arg(e.status.as_str())
-                .arg(if e.status == Status::Failed { "error" } else { "result" })
+                .arg(field)
                 .arg(&*e.value)
                 .arg(ttl.as_secs())
                 .arg(&e.report.0)
-                .arg(&e.report.1);
+                .arg(&e.report.1)
+                .arg(due_ms)
+                .arg(run_at);
         }
         let mut conn = self.conn.clone();
         let raw: Vec<Value> = inv.invoke_async(&mut conn).await?;

@@ -112,6 +112,7 @@ async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String))
         (_, StopReason::Shutdown) => End::Release,
         (_, StopReason::Canceled) => End::Canceled,
         (Some(Ok(Err(TaskError::Failed(msg)))), StopReason::None) => End::Failed(error("error", msg)),
+        (Some(Ok(Err(TaskError::Permanent(msg)))), StopReason::None) => End::Failed(error("permanent", msg)),
         // Canceled without being asked: treat as an error of the task.
         (Some(Ok(Err(TaskError::Canceled))), StopReason::None) | (None, StopReason::None) => {
             End::Failed(error("error", "task reported cancellation without a request".into()))
@@ -123,9 +124,25 @@ async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String))
 /// Writes the end of a run and returns the next claimed job, if any. Retries
 /// while Redis is unreachable: a job's end is never dropped.
 async fn finish(shared: &Arc<Shared>, job: Arc<Claimed>, end: End, report: (String, String)) -> Option<Claimed> {
+    let mut retry_at = None;
     let (status, value) = match end {
         End::Finished(v) => (Status::Finished, v.to_string()),
-        End::Failed(e) => (Status::Failed, serde_json::to_string(&e).unwrap_or_default()),
+        End::Failed(e) => {
+            let json = serde_json::to_string(&e).unwrap_or_default();
+            match retry_delay(&job, &e) {
+                Some(delay) => {
+                    let due = chrono::Utc::now() + delay;
+                    let run_at = due.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+                    tracing::info!(
+                        job_id = %job.id, task = %job.task, attempt = job.attempts, error = %json, run_at = %run_at,
+                        "job attempt failed; retrying"
+                    );
+                    retry_at = Some((due.timestamp_millis(), Arc::from(run_at)));
+                    (Status::Retrying, json)
+                }
+                None => (Status::Failed, json),
+            }
+        }
         End::Canceled => (Status::Canceled, "null".to_owned()),
         End::Lost => {
             tracing::warn!(job_id = %job.id, "job was recovered by another worker; its end is not written here");
@@ -142,6 +159,7 @@ async fn finish(shared: &Arc<Shared>, job: Arc<Claimed>, end: End, report: (Stri
         value: value.into(),
         report: Arc::new(report),
         claim: !shared.stopping.is_cancelled(),
+        retry_at,
     };
     let mut backoff = Backoff::COMMAND;
     loop {
@@ -223,6 +241,7 @@ pub(crate) async fn give_back(shared: &Arc<Shared>, id: &str, queue: &str) {
             idempotency_key: idem.unwrap_or_default(),
             queue: queue.to_owned(),
             attempts: 0,
+            retry: None,
         };
         let ending = Ending {
             job: Arc::new(job),
@@ -230,9 +249,25 @@ pub(crate) async fn give_back(shared: &Arc<Shared>, id: &str, queue: &str) {
             value: "null".into(),
             report: Default::default(),
             claim: false,
+            retry_at: None,
         };
         let _ = shared.finisher.end(ending).await;
     }
+}
+
+/// Error types another attempt may mend. Never retried: `canceled`,
+/// `permanent`, `unknown_task`, `invalid_args`, `invalid_job` (another
+/// attempt would fail alike) and `abandoned` (crash recovery's own limit,
+/// MAX_ATTEMPTS).
+pub const RETRYABLE: [&str; 3] = ["error", "timeout", "panic"];
+
+/// The wait before the next attempt of `job`, whose attempt just failed with
+/// `e`: `None` when it is not retried (an error of a kind not in
+/// [`RETRYABLE`], no retry policy, or its attempts used up).
+fn retry_delay(job: &Claimed, e: &JobError) -> Option<Duration> {
+    let policy = job.retry?;
+    (RETRYABLE.contains(&e.kind.as_str()) && job.attempts < policy.max_attempts())
+        .then(|| policy.delay(job.attempts, fastrand::f64()))
 }
 
 fn error(kind: &str, message: String) -> JobError {

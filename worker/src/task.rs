@@ -16,8 +16,13 @@ use crate::context::JobContext;
 pub enum TaskError {
     /// It saw its cancellation (or timeout, or shutdown) and stopped.
     Canceled,
-    /// It failed; the message is stored as the job's error.
+    /// It failed; the message is stored as the job's error (type `error`).
+    /// The job is retried if its retry policy allows another attempt.
     Failed(String),
+    /// It failed in a way another attempt cannot mend (bad input, a
+    /// refusal): the job fails at once with error type `permanent`, whatever
+    /// its retry policy.
+    Permanent(String),
 }
 
 impl<E: std::error::Error> From<E> for TaskError {

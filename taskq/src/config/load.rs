@@ -50,6 +50,8 @@ impl Config {
             other => return Err(bad(spec!("LOG_FORMAT"), other.into())),
         };
 
+        let (retry_backoff, retry_backoff_max) = retry_backoffs(&env)?;
+
         Ok(Self {
             redis_url,
             redis_cluster,
@@ -72,6 +74,9 @@ impl Config {
             worker_health_file: env.set("WORKER_HEALTH_FILE"),
             ecs_agent_uri: env.set("ECS_AGENT_URI"),
             max_attempts: env.number(spec!("MAX_ATTEMPTS"))? as u32,
+            retry_max: env.number(spec!("RETRY_MAX"))? as u32,
+            retry_backoff,
+            retry_backoff_max,
             max_body: env.number(spec!("MAX_BODY"))? as usize,
             max_queued: env.number(spec!("MAX_QUEUED"))?,
             api_token,
@@ -160,6 +165,26 @@ fn iam_settings<G: Fn(&str) -> Option<String>>(env: &Values<G>, redis_url: &str)
         });
     }
     Ok((user, cache, region))
+}
+
+/// Longest RETRY_BACKOFF: one day.
+const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(86_400);
+/// Longest RETRY_BACKOFF_MAX: one week.
+const MAX_RETRY_BACKOFF_MAX: Duration = Duration::from_secs(604_800);
+
+/// RETRY_BACKOFF (at most a day) and RETRY_BACKOFF_MAX (from RETRY_BACKOFF
+/// to a week).
+fn retry_backoffs<G: Fn(&str) -> Option<String>>(env: &Values<G>) -> Result<(Duration, Duration), ConfigError> {
+    let (b, bmax) = (spec!("RETRY_BACKOFF"), spec!("RETRY_BACKOFF_MAX"));
+    let backoff = env.seconds(b)?;
+    if backoff > MAX_RETRY_BACKOFF {
+        return Err(bad(b, env.text(b)));
+    }
+    let backoff_max = env.seconds(bmax)?;
+    if backoff_max < backoff || backoff_max > MAX_RETRY_BACKOFF_MAX {
+        return Err(bad(bmax, env.text(bmax)));
+    }
+    Ok((backoff, backoff_max))
 }
 
 /// Parses "30", "0.5": a finite number of seconds greater than zero.

@@ -13,6 +13,8 @@ mod variables;
 
 use std::time::Duration;
 
+use crate::job::RetryPolicy;
+
 pub use variables::{Kind, VARIABLES, Variable, help_text, variable};
 
 /// A variable whose value cannot be used.
@@ -98,6 +100,13 @@ pub struct Config {
     pub ecs_agent_uri: Option<String>,
     /// Runs a job may start before a crash-recovered job fails as `abandoned`.
     pub max_attempts: u32,
+    /// Retries after a failed attempt for jobs whose task has no policy of
+    /// its own and whose request gives none (RETRY_MAX); 0: never retried.
+    pub retry_max: u32,
+    /// Wait before the first retry, doubled for each next one (RETRY_BACKOFF).
+    pub retry_backoff: Duration,
+    /// Longest wait between two attempts (RETRY_BACKOFF_MAX).
+    pub retry_backoff_max: Duration,
     /// Largest accepted request body, in bytes.
     pub max_body: usize,
     /// Most jobs a queue may hold waiting (0: no bound); an enqueue beyond
@@ -131,6 +140,22 @@ impl Config {
     pub fn queue_for(&self, high: bool) -> &str {
         let q = if high { self.queues.first() } else { self.queues.last() };
         q.expect("QUEUES holds at least one queue (checked when read)")
+    }
+
+    /// The retry policy of RETRY_MAX, RETRY_BACKOFF and RETRY_BACKOFF_MAX:
+    /// `None` when RETRY_MAX is 0 (jobs are never retried by default).
+    pub fn default_retry(&self) -> Option<RetryPolicy> {
+        Some(self.retry_defaults()).filter(|p| p.max > 0)
+    }
+
+    /// The same policy even when RETRY_MAX is 0: the values a request that
+    /// gives only some fields of its retry policy takes the others from.
+    pub fn retry_defaults(&self) -> RetryPolicy {
+        RetryPolicy {
+            max: self.retry_max,
+            backoff: self.retry_backoff.as_secs_f64(),
+            backoff_max: self.retry_backoff_max.as_secs_f64(),
+        }
     }
 
     /// Reads the process environment.

@@ -43,6 +43,12 @@ fn bad_values_name_the_variable() {
         ("MAX_QUEUED", "many"),
         ("API_TOKEN", ""),
         ("API_TOKEN", "  "),
+        ("RETRY_MAX", "101"),
+        ("RETRY_MAX", "-1"),
+        ("RETRY_BACKOFF", "0"),
+        ("RETRY_BACKOFF", "86401"),
+        ("RETRY_BACKOFF_MAX", "604801"),
+        ("RETRY_BACKOFF_MAX", "0.5"),
     ];
     for (var, value) in cases {
         let err = load(&[(var, value)]).expect_err(var);
@@ -131,4 +137,23 @@ fn defaults_are_the_table_s() {
     assert_eq!(c.max_body.to_string(), variable("MAX_BODY").default);
     assert_eq!(c.shutdown_grace.as_secs().to_string(), variable("SHUTDOWN_GRACE").default);
     assert_eq!(c.queues.join(","), variable("QUEUES").default);
+}
+
+#[test]
+fn retry_policy_defaults_and_bounds() {
+    let c = load(&[]).unwrap();
+    assert_eq!(
+        (c.retry_max, c.retry_backoff, c.retry_backoff_max),
+        (0, Duration::from_secs(1), Duration::from_secs(300))
+    );
+    assert_eq!(c.default_retry(), None, "RETRY_MAX=0: never retried");
+    assert_eq!(c.retry_defaults(), crate::RetryPolicy { max: 0, backoff: 1.0, backoff_max: 300.0 });
+    let c = load(&[("RETRY_MAX", "5"), ("RETRY_BACKOFF", "0.5"), ("RETRY_BACKOFF_MAX", "0.5")]).unwrap();
+    assert_eq!(c.default_retry(), Some(crate::RetryPolicy { max: 5, backoff: 0.5, backoff_max: 0.5 }));
+    let c = load(&[("RETRY_MAX", "100"), ("RETRY_BACKOFF", "86400"), ("RETRY_BACKOFF_MAX", "604800")]).unwrap();
+    assert_eq!(c.default_retry().map(|p| (p.max, p.backoff, p.backoff_max)), Some((100, 86400.0, 604800.0)));
+    // A longest wait below the first names the longest wait.
+    let err = load(&[("RETRY_BACKOFF", "10"), ("RETRY_BACKOFF_MAX", "5")]).unwrap_err();
+    assert_eq!((err.var, err.value.as_str()), ("RETRY_BACKOFF_MAX", "5"));
+    assert!(err.to_string().contains("from RETRY_BACKOFF"), "{err}");
 }

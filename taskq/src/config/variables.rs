@@ -128,6 +128,27 @@ pub const VARIABLES: &[Variable] = &[
         "a whole number from 1 to 1000",
     ),
     number(
+        "RETRY_MAX",
+        "0",
+        "retries after a failed attempt, for tasks without a policy of their own (0: never retried)",
+        (0, 100),
+        "a whole number of retries from 0 to 100",
+    ),
+    Variable {
+        name: "RETRY_BACKOFF",
+        default: "1",
+        meaning: "seconds of the first retry's wait, doubled for each next one (with jitter)",
+        accepts: "a number of seconds greater than 0 and at most 86400",
+        kind: Kind::Seconds,
+    },
+    Variable {
+        name: "RETRY_BACKOFF_MAX",
+        default: "300",
+        meaning: "longest wait between retries, seconds",
+        accepts: "a number of seconds from RETRY_BACKOFF to 604800",
+        kind: Kind::Seconds,
+    },
+    number(
         "MAX_BODY",
         "1048576",
         "largest request body in bytes",

@@ -62,7 +62,7 @@ impl NewJob {
     pub fn from_catalogue(task: &str, args: Value, queue: impl Into<String>) -> Result<Self, Error> {
         let spec = catalogue::find(task).ok_or_else(|| Error::UnknownTask(task.to_owned()))?;
         let duration = (spec.validate)(&args).map_err(Error::InvalidArgs)?;
-        Ok(Self { duration, ..Self::new(task, args, queue) })
+        Ok(Self { duration, retry: spec.retry, ..Self::new(task, args, queue) })
     }
 
     /// [`NewJob::from_catalogue`] for a worker whose TASK_TIMEOUT is
@@ -148,6 +148,36 @@ pub enum RescheduleOutcome {
     NotFound,
 }
 
+/// Most retries a policy may give.
+pub const MAX_RETRIES: u32 = 100;
+/// Longest first wait of a retry policy, seconds (one day).
+pub const MAX_RETRY_BACKOFF: f64 = 86_400.0;
+/// Longest wait of a retry policy, seconds (one week).
+pub const MAX_RETRY_BACKOFF_MAX: f64 = 604_800.0;
+
+/// Checks a retry policy's bounds: `max` 0..=100, `backoff` above 0 and at
+/// most a day, `backoff_max` from `backoff` to a week. The error names the
+/// field (`retry.max`, `retry.backoff`, `retry.backoff_max`).
+pub fn check_retry(p: &RetryPolicy) -> Result<(), Error> {
+    let invalid = |field, message: String| Err(Error::Invalid { field, message });
+    if p.max > MAX_RETRIES {
+        return invalid("retry.max", format!("must be a whole number of retries from 0 to {MAX_RETRIES}"));
+    }
+    if !(p.backoff.is_finite() && p.backoff > 0.0 && p.backoff <= MAX_RETRY_BACKOFF) {
+        return invalid(
+            "retry.backoff",
+            format!("must be a number of seconds above 0 and at most {MAX_RETRY_BACKOFF}"),
+        );
+    }
+    if !(p.backoff_max.is_finite() && p.backoff_max >= p.backoff && p.backoff_max <= MAX_RETRY_BACKOFF_MAX) {
+        return invalid(
+            "retry.backoff_max",
+            format!("must be a number of seconds from retry.backoff ({}) to {MAX_RETRY_BACKOFF_MAX}", p.backoff),
+        );
+    }
+    Ok(())
+}
+
 /// Ids popped per purge call: bounds the time one script holds Redis.
 const PURGE_BATCH: usize = 500;
 
@@ -155,13 +185,37 @@ const PURGE_BATCH: usize = 500;
 const REQUEUE_BATCH: usize = 500;
 
 impl Queue {
+    /// The retry policy a job of `task` gets when its request gives none:
+    /// the task's in the catalogue, else the configured one (RETRY_MAX,
+    /// RETRY_BACKOFF, RETRY_BACKOFF_MAX), `max` 0 included. A request that
+    /// gives only some fields takes the others from it.
+    pub fn retry_defaults(&self, task: &str) -> RetryPolicy {
+        catalogue::find(task).and_then(|t| t.retry).unwrap_or_else(|| self.cfg.retry_defaults())
+    }
+
+    /// The policy a job is stored with: its own, else its task's, else the
+    /// configured one; checked ([`check_retry`]); `None` when it is never
+    /// retried (`max` 0). What [`Queue::enqueue`] stores (as JSON, in the
+    /// job hash's `retry` field), for other scripts that make jobs.
+    pub fn resolve_retry(&self, job: &NewJob) -> Result<Option<RetryPolicy>, Error> {
+        let p = job.retry.unwrap_or_else(|| self.retry_defaults(&job.task));
+        check_retry(&p)?;
+        Ok(Some(p).filter(|p| p.max > 0))
+    }
+
     /// Enqueues a job unless an identical one holds the idempotency key (the
     /// answer is then that job), or its queue already holds MAX_QUEUED waiting
-    /// jobs ([`Error::QueueFull`], nothing written).
+    /// jobs ([`Error::QueueFull`], nothing written). Its retry policy is
+    /// `job.retry`, else its task's, else the configured one; one out of
+    /// bounds is [`Error::Invalid`] naming the field (see [`check_retry`]).
     pub async fn enqueue(&self, job: &NewJob) -> Result<Enqueued, Error> {
         if !self.has_queue(&job.queue) {
             return Err(Error::UnknownQueue(job.queue.clone()));
         }
+        let retry = match self.resolve_retry(job)? {
+            Some(p) => serde_json::to_string(&p).expect("a retry policy serializes"),
+            None => String::new(),
+        };
         let timeout = job.timeout.unwrap_or(self.cfg.task_timeout.as_secs_f64());
         let ttl =
             job.duration.unwrap_or(self.cfg.task_timeout.as_secs_f64()).ceil() as u64 + self.cfg.idemp_margin.as_secs();
@@ -186,7 +240,7 @@ impl Queue {
             .arg(self.cfg.max_queued)
             .arg(0)
             .arg("")
-            .arg("")
+            .arg(retry)
             .invoke_async(&mut c)
             .await?;
         if let redis::Value::Int(waiting) = answer {
@@ -295,8 +349,17 @@ impl Queue {
     /// cost does not grow with the number of waiting jobs. Workers call it in
     /// a loop; whichever calls first moves a job, once.
     pub async fn promote_due(&self, batch: usize) -> Result<u64, Error> {
-        let _ = batch;
-        Ok(0)
+        let mut inv = scripts::PROMOTE.prepare_invoke();
+        inv.key(self.keys.wake()).key(self.keys.job_prefix());
+        for q in &self.cfg.queues {
+            inv.key(self.keys.waiting(q, Status::Scheduled))
+                .key(self.keys.waiting(q, Status::Retrying))
+                .key(self.keys.queue(q))
+                .key(self.keys.pushed(q));
+        }
+        inv.arg(now_ms()).arg(now_rfc3339()).arg(batch.max(1));
+        let mut c = self.conn.clone();
+        Ok(inv.invoke_async(&mut c).await?)
     }
 
     /// Requeues every failed job of `queue` (all queues when `None`) that had

@@ -23,7 +23,10 @@ use crate::connection::{Connection, Redis};
 use crate::job::{DamagedJob, Job, Status};
 use crate::keys::Keys;
 
-pub use changes::{CancelOutcome, Enqueued, MAX_DELAY, NewJob, RequeueOutcome, RescheduleOutcome};
+pub use changes::{
+    CancelOutcome, Enqueued, MAX_DELAY, MAX_RETRIES, MAX_RETRY_BACKOFF, MAX_RETRY_BACKOFF_MAX, NewJob, RequeueOutcome,
+    RescheduleOutcome, check_retry,
+};
 pub use listing::{Cursor, JobPage};
 pub use views::{MinuteStats, QueueCounts, WorkerInfo, stats_minute};
 

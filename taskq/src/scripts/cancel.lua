@@ -4,6 +4,8 @@
   - queued: it ends canceled at once and will never run. Its id stays in the
     queue list (removing it would scan the queue); the queue's tombstone count
     goes up so counts stay exact, and the worker that meets the id drops it.
+  - scheduled or retrying: it ends canceled at once and will never run; its
+    id stays in its waiting set until due, when promote.lua drops it.
   - started: status becomes cancel_requested and the id is published on the
     cancel channel; the running worker fires the job's cancellation token.
   - cancel_requested: published again (the worker may have missed it).
@@ -38,6 +40,16 @@ if status == 'queued' then
   redis.call('EXPIRE', KEYS[1], ARGV[4])
   redis.call('ZADD', KEYS[2] .. f[2] .. ':canceled', ARGV[3], ARGV[1])
   redis.call('INCR', KEYS[3] .. f[2])
+  release_key(f[3], ARGV[1])
+  return {1, 'canceled'}
+end
+-- Waiting for its time: canceled at once; promote.lua drops its id from the
+-- waiting set when it comes due.
+if status == 'scheduled' or status == 'retrying' then
+  redis.call('HSET', KEYS[1], 'status', 'canceled', 'ended_at', ARGV[2])
+  redis.call('HDEL', KEYS[1], 'run_at')
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
+  redis.call('ZADD', KEYS[2] .. f[2] .. ':canceled', ARGV[3], ARGV[1])
   release_key(f[3], ARGV[1])
   return {1, 'canceled'}
 end

@@ -21,8 +21,8 @@
     ARGV[3..] queue names, in the order of KEYS[5..]
 
   Output:
-    nil                                               every queue is empty
-    {id, task, args, timeout, idem, queue, attempts}  the claimed job
+    nil                                                      every queue is empty
+    {id, task, args, timeout, idem, queue, attempts, retry}  the claimed job
 ]]
 local job = take_first(5, 3, KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2])
 for i = 5, #KEYS do

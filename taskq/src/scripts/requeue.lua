@@ -1,6 +1,7 @@
 --[[
   Puts a failed or canceled job back on its queue, as new: attempts,
-  result, error, progress and times of the last run are cleared; meta is kept.
+  result, error, earlier attempts' errors, progress, times of the last run
+  and any due time are cleared; meta and the retry policy are kept.
   The job takes its idempotency key again if no other job holds it. It goes
   on the left of its queue with a new `seq` (see list_queued.lua): a copy of
   its id left in the list by a cancel (a tombstone) no longer matches it.
@@ -30,7 +31,8 @@ local status = f[1]
 if not status then return false end
 if status ~= 'failed' and status ~= 'canceled' then return {0, status} end
 redis.call('ZREM', KEYS[2] .. f[2] .. ':' .. status, ARGV[1])
-redis.call('HDEL', KEYS[1], 'started_at', 'ended_at', 'result', 'error', 'progress', 'worker')
+redis.call('HDEL', KEYS[1], 'started_at', 'ended_at', 'result', 'error', 'progress', 'worker', 'errors',
+  'run_at')
 redis.call('HSET', KEYS[1], 'status', 'queued', 'enqueued_at', ARGV[2], 'attempts', 0,
   'seq', redis.call('INCR', KEYS[5] .. f[2]))
 redis.call('PERSIST', KEYS[1])

@@ -3,7 +3,8 @@
 
   Moves ids from the right of queue list `qkey` to the left of `inflight`
   until one names a queued job, marks that job started by `worker` and returns
-  {id, task, args, timeout, idem, queue, attempts}. Ids of jobs canceled while
+  {id, task, args, timeout, idem, queue, attempts, retry} (retry: the policy's
+  JSON, or '' when the job is never retried). Ids of jobs canceled while
   queued (tombstones) are dropped and their queue's tombstone count lowered.
   Returns false when the queue holds no live job within 1000 ids; the caller
   tries again later, so the cost of one call stays bounded.
@@ -13,11 +14,11 @@ local function take(qkey, qname, inflight, job_prefix, tomb_prefix, worker, now)
     local id = redis.call('LMOVE', qkey, inflight, 'RIGHT', 'LEFT')
     if not id then return false end
     local jkey = job_prefix .. id
-    local f = redis.call('HMGET', jkey, 'status', 'task', 'args', 'timeout', 'idem', 'attempts')
+    local f = redis.call('HMGET', jkey, 'status', 'task', 'args', 'timeout', 'idem', 'attempts', 'retry')
     if f[1] == 'queued' then
       local attempts = tonumber(f[6] or '0') + 1
       redis.call('HSET', jkey, 'status', 'started', 'started_at', now, 'worker', worker, 'attempts', attempts)
-      return {id, f[2], f[3], f[4], f[5] or '', qname, attempts}
+      return {id, f[2], f[3], f[4], f[5] or '', qname, attempts, f[7] or ''}
     end
     redis.call('LPOP', inflight)
     local tkey = tomb_prefix .. qname
