@@ -2,7 +2,8 @@
 //!
 //! With no subcommand it runs the whole system (see [`serve`]); `bench`
 //! measures the queue and the worker. The operator commands (info, enqueue,
-//! status, watch, cancel, purge, requeue) are further variants of [`Command`].
+//! status, watch, cancel, reschedule, purge, requeue, schedules) are further
+//! variants of [`Command`].
 
 mod bench;
 mod ops;

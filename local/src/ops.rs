@@ -5,9 +5,16 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use serde_json::{Value, json};
-use taskq::{CancelOutcome, Config, Enqueued, Job, NewJob, Queue, RequeueOutcome, Status};
+use taskq::schedule::{Missed, Schedule, ScheduleSpec};
+use taskq::{CancelOutcome, Config, Enqueued, Job, NewJob, Queue, RequeueOutcome, RescheduleOutcome, Status};
+
+/// Longest `--delay`, seconds: the API's bound (366 days).
+const MAX_DELAY_SECS: f64 = 31_622_400.0;
+/// How far in the past a `--run-at` may be and still mean "now", as in the API.
+const PAST_TOLERANCE_SECS: i64 = 60;
 
 /// One operator command.
 #[derive(Subcommand, Debug)]
@@ -31,13 +38,20 @@ pub enum Op {
         /// Idempotency key (default: derived from the task and its arguments).
         #[arg(long)]
         idempotency_key: Option<String>,
+        /// Run it this many seconds from now (it waits as `scheduled`).
+        #[arg(long, conflicts_with = "run_at")]
+        delay: Option<f64>,
+        /// Run it at this time (RFC 3339 with an offset, e.g. 2026-12-24T18:00:00+01:00).
+        #[arg(long)]
+        run_at: Option<String>,
     },
     /// A job's state, progress and result.
     Status {
         /// Job id.
         job_id: String,
     },
-    /// A live progress bar until the job ends.
+    /// A live progress bar until the job ends; while it waits (scheduled or
+    /// retrying), the countdown to its run and the attempts it has left.
     Watch {
         /// Job id.
         job_id: String,
@@ -47,12 +61,28 @@ pub enum Op {
         /// Job id.
         job_id: String,
     },
+    /// Move a scheduled or retrying job to another time (now by default).
+    Reschedule {
+        /// Job id.
+        job_id: String,
+        /// Run it this many seconds from now.
+        #[arg(long, conflicts_with = "run_at")]
+        delay: Option<f64>,
+        /// Run it at this time (RFC 3339 with an offset).
+        #[arg(long)]
+        run_at: Option<String>,
+    },
     /// Cancel every job waiting in a queue.
     Purge {
         /// Queue name.
         queue: String,
     },
+    /// Cron schedules: list, show, create or replace, delete, pause, resume.
+    #[command(subcommand)]
+    Schedules(ScheduleOp),
     /// Put failed jobs (or one failed or canceled job) back on their queue.
+    /// `--failed` requeues what had failed when it began, once: jobs that
+    /// fail again meanwhile stay failed.
     Requeue {
         /// Every failed job (of --queue, or of all queues).
         #[arg(long, conflicts_with = "job_id")]
@@ -64,6 +94,75 @@ pub enum Op {
         #[arg(required_unless_present = "failed")]
         job_id: Option<String>,
     },
+}
+
+/// A `schedules` command.
+#[derive(Subcommand, Debug)]
+pub enum ScheduleOp {
+    /// Every schedule, by name.
+    List,
+    /// One schedule.
+    Get {
+        /// Schedule name.
+        name: String,
+    },
+    /// Create or replace a schedule (its next tick is computed from now).
+    Put {
+        /// Schedule name: 1 to 100 of A-Z a-z 0-9 _ . -
+        name: String,
+        /// Cron expression: 5 fields, 6 with seconds first, or @hourly, @daily, ...
+        #[arg(long)]
+        cron: String,
+        /// IANA time zone the expression is read in.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// Task name (long_task, task_a, task_b).
+        #[arg(long)]
+        task: String,
+        /// Arguments as a JSON object.
+        #[arg(long, default_value = "{}")]
+        args: String,
+        /// Queue its jobs go on (default: the last of QUEUES).
+        #[arg(long)]
+        queue: Option<String>,
+        /// Ticks missed while no worker ran: skip them, or run one job for them all.
+        #[arg(long, default_value = "skip", value_parser = ["skip", "run_once"])]
+        missed: String,
+    },
+    /// Delete a schedule (the jobs it made stay).
+    Delete {
+        /// Schedule name.
+        name: String,
+    },
+    /// Pause a schedule: it makes no jobs until resumed.
+    Pause {
+        /// Schedule name.
+        name: String,
+    },
+    /// Resume a paused schedule from its next tick after now.
+    Resume {
+        /// Schedule name.
+        name: String,
+    },
+}
+
+/// The run time of `--delay` or `--run-at`: `None` means at once.
+fn run_at_of(delay: Option<f64>, run_at: Option<&str>) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let now = Utc::now();
+    if let Some(d) = delay {
+        if !(0.0..=MAX_DELAY_SECS).contains(&d) {
+            bail!("--delay must be from 0 to {MAX_DELAY_SECS} seconds");
+        }
+        return Ok((d > 0.0).then(|| now + chrono::Duration::milliseconds((d * 1000.0).round() as i64)));
+    }
+    let Some(t) = run_at else { return Ok(None) };
+    let t = DateTime::parse_from_rfc3339(t)
+        .with_context(|| format!("--run-at {t:?} is not an RFC 3339 time with an offset"))?
+        .with_timezone(&Utc);
+    if t < now - chrono::Duration::seconds(PAST_TOLERANCE_SECS) {
+        bail!("--run-at {t} is more than {PAST_TOLERANCE_SECS} s in the past");
+    }
+    Ok((t > now).then_some(t))
 }
 
 /// Runs an operator command.
@@ -88,12 +187,22 @@ pub async fn run(cfg: Config, op: Op, json_out: bool) -> anyhow::Result<()> {
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         },
-        Op::Enqueue { task, args, high, idempotency_key } => {
+        Op::Enqueue { task, args, high, idempotency_key, delay, run_at } => {
             let args: Value = serde_json::from_str(&args).context("--args is not JSON")?;
             let mut job = NewJob::from_catalogue_within(&task, args, q.config().queue_for(high), cfg.task_timeout)?;
             job.idempotency_key = idempotency_key;
+            job.run_at = run_at_of(delay, run_at.as_deref())?;
             match q.enqueue(&job).await? {
-                e @ Enqueued::Created { .. } => print(format!("enqueued {} on {}", e.job_id(), job.queue), json!(e)),
+                e @ Enqueued::Created { .. } => match job.run_at {
+                    Some(t) => {
+                        let at = t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+                        let mut doc = json!(e);
+                        doc["status"] = json!("scheduled");
+                        doc["run_at"] = json!(at);
+                        print(format!("scheduled {} on {} for {at} ({})", e.job_id(), job.queue, countdown(&at)), doc)
+                    }
+                    None => print(format!("enqueued {} on {}", e.job_id(), job.queue), json!(e)),
+                },
                 e @ Enqueued::Duplicate { .. } => print(format!("duplicate of {}", e.job_id()), json!(e)),
             }
         }
@@ -116,6 +225,22 @@ pub async fn run(cfg: Config, op: Op, json_out: bool) -> anyhow::Result<()> {
             CancelOutcome::AlreadyEnded(s) => bail!("job {job_id} already ended: {s}"),
             CancelOutcome::NotFound => bail!("no job {job_id}"),
         },
+        Op::Reschedule { job_id, delay, run_at } => {
+            match q.reschedule(&job_id, run_at_of(delay, run_at.as_deref())?).await? {
+                RescheduleOutcome::Queued => {
+                    print(format!("{job_id} is on its queue now"), json!({"job_id": job_id, "status": "queued"}))
+                }
+                RescheduleOutcome::Waiting(status, at) => print(
+                    format!("{job_id} is {status}, {} ({at})", countdown(&at)),
+                    json!({"job_id": job_id, "status": status, "run_at": at}),
+                ),
+                RescheduleOutcome::NotWaiting(s) => {
+                    bail!("job {job_id} is {s}: only scheduled or retrying jobs are rescheduled")
+                }
+                RescheduleOutcome::NotFound => bail!("no job {job_id}"),
+            }
+        }
+        Op::Schedules(op) => schedules(&q, op, &print).await?,
         Op::Purge { queue } => {
             let n = q.purge(&queue).await?;
             print(format!("purged {n} jobs from {queue}"), json!({"queue": queue, "purged": n}));
@@ -138,6 +263,117 @@ pub async fn run(cfg: Config, op: Op, json_out: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs a `schedules` command.
+async fn schedules(q: &Queue, op: ScheduleOp, print: &impl Fn(String, Value)) -> anyhow::Result<()> {
+    match op {
+        ScheduleOp::List => {
+            let all = q.schedules().await?;
+            print(schedules_text(&all), json!({"schedules": all}));
+        }
+        ScheduleOp::Get { name } => {
+            let s = q.schedule(&name).await?.with_context(|| format!("no schedule {name}"))?;
+            print(schedule_text(&s), json!(s));
+        }
+        ScheduleOp::Put { name, cron, timezone, task, args, queue, missed } => {
+            let args: Value = serde_json::from_str(&args).context("--args is not JSON")?;
+            let missed: Missed = serde_json::from_value(json!(missed)).context("--missed")?;
+            let queue = queue.unwrap_or_else(|| q.config().queue_for(false).to_owned());
+            let spec = ScheduleSpec { cron, timezone, task, args, queue, missed };
+            let (s, created) = q.put_schedule(&name, spec).await?;
+            let what = if created { "created" } else { "replaced" };
+            let mut doc = json!(s);
+            doc["created"] = json!(created);
+            print(format!("schedule {name} {what}\n{}", schedule_text(&s)), doc);
+        }
+        ScheduleOp::Delete { name } => {
+            if !q.delete_schedule(&name).await? {
+                bail!("no schedule {name}");
+            }
+            print(format!("schedule {name} deleted"), json!({"name": name, "deleted": true}));
+        }
+        ScheduleOp::Pause { name } => {
+            let s = q.set_schedule_paused(&name, true).await?.with_context(|| format!("no schedule {name}"))?;
+            print(format!("schedule {name} paused"), json!(s));
+        }
+        ScheduleOp::Resume { name } => {
+            let s = q.set_schedule_paused(&name, false).await?.with_context(|| format!("no schedule {name}"))?;
+            print(format!("schedule {name} resumed\n{}", schedule_text(&s)), json!(s));
+        }
+    }
+    Ok(())
+}
+
+fn schedules_text(all: &[Schedule]) -> String {
+    if all.is_empty() {
+        return "no schedules".to_owned();
+    }
+    let mut s = format!(
+        "{:<24} {:<16} {:<18} {:<10} {:<8} {:<7} {:<27} last job",
+        "name", "cron", "timezone", "task", "queue", "paused", "next run"
+    );
+    for x in all {
+        s.push_str(&format!(
+            "\n{:<24} {:<16} {:<18} {:<10} {:<8} {:<7} {:<27} {}",
+            x.name,
+            x.spec.cron,
+            x.spec.timezone,
+            x.spec.task,
+            x.spec.queue,
+            if x.paused { "yes" } else { "no" },
+            x.next_runs.first().map(String::as_str).unwrap_or("-"),
+            x.last_job_id.as_deref().unwrap_or("-"),
+        ));
+    }
+    s
+}
+
+fn schedule_text(x: &Schedule) -> String {
+    let mut s = format!(
+        "{}  {} in {}  {} on {}{}",
+        x.name,
+        x.spec.cron,
+        x.spec.timezone,
+        x.spec.task,
+        x.spec.queue,
+        if x.paused { "  paused" } else { "" }
+    );
+    s.push_str(&format!("\n  args      {}", x.spec.args));
+    s.push_str(&format!("\n  missed    {}", json!(x.spec.missed).as_str().unwrap_or_default()));
+    for (i, t) in x.next_runs.iter().enumerate() {
+        s.push_str(&format!("\n  {:<9} {t} ({})", if i == 0 { "next runs" } else { "" }, countdown(t)));
+    }
+    if let Some(t) = &x.last_run_at {
+        s.push_str(&format!("\n  last run  {t}  job {}", x.last_job_id.as_deref().unwrap_or("-")));
+    }
+    s.push_str(&format!("\n  created   {}\n  updated   {}", x.created_at, x.updated_at));
+    s
+}
+
+/// "runs in 12 s" for a time ahead, "due now" for one passed.
+pub fn countdown(at: &str) -> String {
+    let Ok(t) = DateTime::parse_from_rfc3339(at) else { return format!("runs at {at}") };
+    let ms = (t.with_timezone(&Utc) - Utc::now()).num_milliseconds();
+    if ms <= 0 {
+        return "due now".to_owned();
+    }
+    let secs = (ms + 999) / 1000;
+    let text = match secs {
+        0..=99 => format!("{secs} s"),
+        100..=5999 => format!("{} min {:02} s", secs / 60, secs % 60),
+        6000..=172_799 => format!("{} h {:02} min", secs / 3600, secs / 60 % 60),
+        _ => format!("{} d {} h", secs / 86_400, secs / 3600 % 24),
+    };
+    format!("runs in {text}")
+}
+
+/// "attempt 2 of 4, 2 left" for a job with a retry policy.
+fn attempts_text(j: &Job) -> String {
+    match (j.retry, j.attempts_left()) {
+        (Some(r), Some(left)) => format!("attempt {} of {}, {left} left", j.attempts, r.max_attempts()),
+        _ => format!("attempts {}", j.attempts),
+    }
+}
+
 async fn find(q: &Queue, id: &str) -> anyhow::Result<Job> {
     q.get(id).await?.with_context(|| format!("no job {id} (unknown, or expired after its retention)"))
 }
@@ -153,7 +389,10 @@ async fn watch(q: &Queue, id: &str, quiet: bool) -> anyhow::Result<Job> {
     loop {
         let job = find(q, id).await?;
         bar.set_prefix(job.status.as_str());
-        if let Some(p) = &job.progress {
+        if job.status.is_waiting() {
+            let when = job.run_at.as_deref().map(countdown).unwrap_or_else(|| "due now".to_owned());
+            bar.set_message(format!("{when} · {}", attempts_text(&job)));
+        } else if let Some(p) = &job.progress {
             bar.set_position(p.percent.round() as u64);
             bar.set_message(p.message.clone().unwrap_or_default());
         }
@@ -194,8 +433,20 @@ fn info_text(counts: &[taskq::QueueCounts], workers: &[taskq::WorkerInfo]) -> St
 }
 
 fn job_text(j: &Job) -> String {
-    let mut s = format!("{}  {}  {} on {}  attempts {}", j.id, j.status, j.task, j.queue, j.attempts);
+    let mut s = format!("{}  {}  {} on {}  {}", j.id, j.status, j.task, j.queue, attempts_text(j));
     s.push_str(&format!("\n  args      {}", j.args));
+    if let Some(t) = &j.run_at {
+        s.push_str(&format!("\n  run at    {t} ({})", countdown(t)));
+    }
+    if let Some(r) = &j.retry {
+        s.push_str(&format!(
+            "\n  retry     up to {} more attempts, backoff {} s (at most {} s)",
+            r.max, r.backoff, r.backoff_max
+        ));
+    }
+    if let Some(name) = &j.schedule {
+        s.push_str(&format!("\n  schedule  {name}"));
+    }
     if let Some(p) = &j.progress {
         s.push_str(&format!(
             "\n  progress  {}/{} ({}%) {}",
@@ -220,6 +471,9 @@ fn job_text(j: &Job) -> String {
     }
     if let Some(e) = &j.error {
         s.push_str(&format!("\n  error     {}: {}", e.kind, e.message));
+    }
+    for e in &j.errors {
+        s.push_str(&format!("\n  attempt {:<2} {}  {}: {}", e.attempt, e.at, e.error.kind, e.error.message));
     }
     s
 }
