@@ -1,5 +1,6 @@
 // The taskq dashboard: one page over the JSON API, routed by the URL's hash
-// (#/, #/jobs?queue=&state=, #/jobs/<id>, #/workers), refreshed on a timer.
+// (#/, #/jobs?queue=&state=, #/jobs/<id>, #/workers, #/schedules), refreshed
+// on a timer; countdowns to a waiting job's run tick every second between refreshes.
 //
 // Every string that comes from the API enters the page through el() as text,
 // never as markup. API paths are resolved against the page's own path minus
@@ -9,11 +10,13 @@
 
 const TOKEN_KEY = "taskq-token"; // shared with the /docs page
 const INTERVAL_KEY = "taskq-dashboard-interval";
-const STATES = ["queued", "started", "cancel_requested", "finished", "failed", "canceled"];
+const STATES = ["queued", "scheduled", "retrying", "started", "cancel_requested", "finished", "failed", "canceled"];
 const STATE_LABELS = {
-  queued: "Queued", started: "Started", cancel_requested: "Stopping",
+  queued: "Queued", scheduled: "Scheduled", retrying: "Retrying", started: "Started", cancel_requested: "Stopping",
   finished: "Finished", failed: "Failed", canceled: "Canceled",
 };
+// States of jobs that wait for a time (run_at) before they enter their queue.
+const WAITING = ["scheduled", "retrying"];
 const PAGE_SIZE = 50;
 // A search by task scans this many of the newest jobs of the chosen state.
 const SEARCH_SCAN = 500;
@@ -106,6 +109,30 @@ function since(iso) {
   const t = Date.parse(iso);
   return Number.isNaN(t) ? null : Date.now() - t;
 }
+
+// "runs in 12 s" until `iso`, "due now" once it has passed.
+function countdownText(iso) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return "—";
+  const ms = t - Date.now();
+  if (ms <= 0) return "due now";
+  const s = Math.ceil(ms / 1000);
+  if (s < 100) return `runs in ${s} s`;
+  return `runs in ${fmtDuration(s * 1000)}`;
+}
+
+// A countdown that ticks every second (see the ticker below).
+function countdownEl(iso) {
+  if (!iso) return el("span", { class: "muted" }, "—");
+  return el("span", { class: "countdown", "data-run-at": iso }, countdownText(iso));
+}
+
+setInterval(() => {
+  for (const e of document.querySelectorAll(".countdown[data-run-at]")) {
+    const text = countdownText(e.getAttribute("data-run-at"));
+    if (e.textContent !== text) e.textContent = text;
+  }
+}, 1000);
 
 function between(a, b) {
   const ta = Date.parse(a);
@@ -613,17 +640,28 @@ function jobsTable(route, page) {
   const needle = route.q.toLowerCase();
   if (needle) jobs = jobs.filter((j) => j.job_id.includes(needle) || j.task.toLowerCase().includes(needle));
   const what = `${STATE_LABELS[route.state].toLowerCase()} jobs in ${route.queue}`;
+  const waiting = WAITING.includes(route.state);
   const caption = needle
-    ? `${jobs.length} of the newest ${page.jobs.length} ${what} match “${route.q}”`
-    : `${what[0].toUpperCase()}${what.slice(1)}, newest first`;
-  const table = jobs.length
+    ? `${jobs.length} of the ${waiting ? "soonest" : "newest"} ${page.jobs.length} ${what} match “${route.q}”`
+    : `${what[0].toUpperCase()}${what.slice(1)}, ${waiting ? "soonest due first" : "newest first"}`;
+  const failedActions = route.state === "failed" && el("div", { class: "actions" },
+    el("button", {
+      type: "button", class: "small", "data-key": `requeue-all-${route.queue}`, disabled: !page.jobs.length && !route.cursor,
+      "aria-label": `Requeue all failed jobs in ${route.queue}`,
+      onclick: () => requeueAllFailed(route.queue),
+    }, "Requeue all failed"),
+    el("span", { class: "muted" }, "Failed jobs are the dead letters: each can be requeued alone, or all of this queue at once."));
+  const table = !jobs.length
+    ? el("p", { class: "muted", id: "jobs-empty" }, needle ? `No ${what} match “${route.q}”.` : `No ${what}.`)
+    : waiting ? waitingTable(jobs, caption) : jobs.length
     ? el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Jobs table", "data-key": "jobs-table" },
       el("table", { id: "jobs-table" },
         el("caption", {}, caption),
         el("thead", {}, el("tr", {},
           ["Job", "Task", "Status", "Progress", "Enqueued", "Started", "Ended"].map((h) => el("th", { scope: "col" }, h)),
           el("th", { scope: "col", class: "num" }, "Duration"),
-          el("th", { scope: "col", class: "num" }, "Attempts"))),
+          el("th", { scope: "col", class: "num" }, "Attempts"),
+          route.state === "failed" && el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "Actions")))),
         el("tbody", {}, jobs.map((j) => el("tr", { "data-job": j.job_id },
           el("td", {}, el("a", {
             href: `#/jobs/${encodeURIComponent(j.job_id)}`, class: "mono", title: j.job_id, "data-key": `job-${j.job_id}`,
@@ -636,8 +674,14 @@ function jobsTable(route, page) {
           el("td", {}, timeEl(j.started_at)),
           el("td", {}, timeEl(j.ended_at)),
           el("td", { class: "num" }, fmtDuration(jobDuration(j))),
-          el("td", { class: "num" }, String(j.attempts)))))))
-    : el("p", { class: "muted", id: "jobs-empty" }, needle ? `No ${what} match “${route.q}”.` : `No ${what}.`);
+          el("td", { class: "num" }, String(j.attempts)),
+          route.state === "failed" && el("td", {}, el("button", {
+            type: "button", class: "small secondary", "data-key": `requeue-${j.job_id}`,
+            "aria-label": `Requeue job ${j.job_id}`,
+            onclick: (ev) => jobAction(ev.currentTarget, "POST", `tasks/${encodeURIComponent(j.job_id)}/requeue`,
+              () => `Job ${shortId(j.job_id)} requeued on ${j.queue}.`),
+          }, "Requeue")))))))
+    : null;
   const pager = !needle && el("nav", { class: "pager", "aria-label": "Pages" },
     el("button", {
       type: "button", class: "secondary small", "data-key": "newer", disabled: !route.cursor,
@@ -653,7 +697,65 @@ function jobsTable(route, page) {
         navigate(`${jobsHref(route.queue, route.state, "")}&cursor=${encodeURIComponent(page.next_cursor)}`);
       },
     }, "Older →"));
-  return el("section", { class: "panel" }, table, pager);
+  return el("section", { class: "panel" }, failedActions, table, pager);
+}
+
+// Scheduled and retrying jobs: when each runs, with buttons to cancel it or run it now.
+function waitingTable(jobs, caption) {
+  return el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Jobs table", "data-key": "jobs-table" },
+    el("table", { id: "jobs-table" },
+      el("caption", {}, caption),
+      el("thead", {}, el("tr", {},
+        ["Job", "Task", "Status", "Run at", "Runs in", "Enqueued"].map((h) => el("th", { scope: "col" }, h)),
+        el("th", { scope: "col", class: "num" }, "Attempts"),
+        el("th", { scope: "col" }, "Last error"),
+        el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "Actions")))),
+      el("tbody", {}, jobs.map((j) => el("tr", { "data-job": j.job_id },
+        el("td", {}, el("a", {
+          href: `#/jobs/${encodeURIComponent(j.job_id)}`, class: "mono", title: j.job_id, "data-key": `job-${j.job_id}`,
+          "aria-label": `Job ${j.job_id}, ${j.task}`,
+        }, shortId(j.job_id))),
+        el("td", {}, j.task, j.schedule ? el("span", { class: "muted" }, ` (${j.schedule})`) : null),
+        el("td", {}, badge(j.status)),
+        el("td", {}, timeEl(j.run_at)),
+        el("td", {}, countdownEl(j.run_at)),
+        el("td", {}, timeEl(j.enqueued_at)),
+        el("td", { class: "num" }, attemptsText(j)),
+        el("td", { class: "wrap" }, j.error ? `${j.error.type}: ${j.error.message}` : el("span", { class: "muted" }, "—")),
+        el("td", {}, el("span", { class: "row-actions" },
+          el("button", {
+            type: "button", class: "small", "data-key": `run-now-${j.job_id}`, "aria-label": `Run job ${j.job_id} now`,
+            onclick: (ev) => jobAction(ev.currentTarget, "POST", `tasks/${encodeURIComponent(j.job_id)}/reschedule`,
+              () => `Job ${shortId(j.job_id)} is on ${j.queue} now.`),
+          }, "Run now"),
+          el("button", {
+            type: "button", class: "small danger", "data-key": `cancel-${j.job_id}`, "aria-label": `Cancel job ${j.job_id}`,
+            onclick: (ev) => jobAction(ev.currentTarget, "DELETE", `tasks/${encodeURIComponent(j.job_id)}`,
+              () => `Job ${shortId(j.job_id)} canceled: it will not run.`),
+          }, "Cancel"))))))));
+}
+
+// "2 of 4 (2 left)" for a job with a retry policy, else the attempts so far.
+function attemptsText(j) {
+  if (j.retry && typeof j.attempts_left === "number") {
+    return `${j.attempts} of ${j.attempts + j.attempts_left} (${j.attempts_left} left)`;
+  }
+  return String(j.attempts);
+}
+
+async function requeueAllFailed(queue) {
+  const ok = await confirmAction(
+    `Requeue all failed jobs in ${queue}?`,
+    `Every job that has failed in ${queue} goes back on the queue and runs again. Jobs that fail again stay failed.`,
+    "Requeue them", "Leave them");
+  if (!ok) return;
+  try {
+    const { body } = await api("POST", `queues/${encodeURIComponent(queue)}/requeue`);
+    notify(`Requeued ${body.requeued} failed job${body.requeued === 1 ? "" : "s"} in ${body.queue}.`);
+  } catch (e) {
+    actionFailed(e);
+  }
+  refreshNow();
 }
 
 function jobView(route) {
@@ -683,10 +785,17 @@ function jobView(route) {
 }
 
 function jobDetails(job) {
-  const canCancel = job.status === "queued" || job.status === "started";
+  const waiting = WAITING.includes(job.status);
+  const canCancel = job.status === "queued" || job.status === "started" || waiting;
   const canRequeue = job.status === "failed" || job.status === "canceled";
   const actions = el("div", { class: "actions" },
     el("span", {}, "Status: ", badge(job.status)),
+    waiting && el("span", {}, countdownEl(job.run_at)),
+    waiting && el("button", {
+      type: "button", "data-key": "run-now",
+      onclick: (ev) => jobAction(ev.currentTarget, "POST", `tasks/${encodeURIComponent(job.job_id)}/reschedule`,
+        () => `Job is on ${job.queue} now.`),
+    }, "Run now"),
     canCancel && el("button", {
       type: "button", class: "danger", "data-key": "cancel",
       onclick: (ev) => jobAction(ev.currentTarget, "DELETE", `tasks/${encodeURIComponent(job.job_id)}`, (r) =>
@@ -714,7 +823,11 @@ function jobDetails(job) {
       el("dl", { class: "fields" },
         field("Task", job.task),
         field("Queue", el("a", { href: jobsHref(job.queue, "queued") }, job.queue)),
-        field("Attempts", String(job.attempts)),
+        field("Attempts", attemptsText(job)),
+        waiting && field("Runs at", [timeEl(job.run_at), " ", countdownEl(job.run_at)]),
+        job.retry && field("Retry policy",
+          `up to ${job.retry.max} more attempt${job.retry.max === 1 ? "" : "s"}, backoff ${job.retry.backoff} s doubling up to ${job.retry.backoff_max} s`),
+        job.schedule && field("Schedule", el("a", { href: "#/schedules" }, job.schedule)),
         field("Timeout", fmtDuration(job.timeout * 1000)),
         field("Duration", fmtDuration(jobDuration(job))),
         field("Worker", job.worker ? el("span", { class: "mono" }, job.worker) : "—"))),
@@ -726,6 +839,11 @@ function jobDetails(job) {
           el("h2", { id: "error-h" }, "Error"),
           el("p", {}, badge("failed"), " ", el("strong", {}, job.error.type)),
           el("pre", { class: "json", tabindex: 0, "data-key": "error" }, job.error.message)),
+        job.errors && job.errors.length > 0 && el("section", { "aria-labelledby": "errors-h" },
+          el("h2", { id: "errors-h" }, "Earlier attempts"),
+          el("ol", { class: "plain attempts" }, job.errors.map((e) => el("li", {},
+            el("strong", {}, `Attempt ${e.attempt}`), " ", timeEl(e.at), " ",
+            el("span", { class: "mono" }, `${e.type}: ${e.message}`))))),
         block("Arguments", job.args, "args-h"),
         block("Meta", job.meta, "meta-h"),
         job.result !== null && job.result !== undefined && block("Result", job.result, "result-h"))));
@@ -734,11 +852,13 @@ function jobDetails(job) {
 function timeline(job) {
   const steps = [["created", "Created", job.created_at]];
   if (job.enqueued_at && job.enqueued_at !== job.created_at) steps.push(["queued", "Requeued", job.enqueued_at]);
-  else steps[0] = ["queued", "Created and queued", job.created_at];
+  else steps[0] = ["queued", job.status === "scheduled" ? "Created" : "Created and queued", job.created_at];
   if (job.started_at) steps.push(["started", job.attempts > 1 ? `Started (attempt ${job.attempts})` : "Started", job.started_at]);
   if (job.status === "cancel_requested") steps.push(["cancel_requested", "Cancel requested", null]);
   if (job.ended_at) steps.push([job.status, STATE_LABELS[job.status] || job.status, job.ended_at]);
   else if (job.status === "queued") steps.push(["", "Waiting for a worker", null]);
+  else if (job.status === "scheduled") steps.push(["scheduled", "Scheduled: runs at", job.run_at]);
+  else if (job.status === "retrying") steps.push(["retrying", `Attempt ${job.attempts} failed; next attempt at`, job.run_at]);
   else if (job.status === "started") steps.push(["", "Running", null]);
   return el("ol", { class: "timeline" }, steps.map(([cls, what, when], i) => {
     const prev = i > 0 ? steps[i - 1][2] : null;
@@ -810,6 +930,76 @@ function workersTable(workers, jobs) {
         el("td", { class: "num" }, fmtDuration(since(w.started_at))))))));
 }
 
+function schedulesView() {
+  const live = el("div", {}, el("p", { class: "muted loading" }, "Loading schedules…"));
+  return {
+    title: "Schedules",
+    frame: el("div", {}, el("h1", { tabindex: -1 }, "Schedules"),
+      el("p", { class: "muted" }, "Cron schedules make one job per tick on their queue. Create or replace them with PUT /schedules/{name} or the CLI (local schedules put).")),
+    live,
+    async update() {
+      const { body } = await api("GET", "schedules");
+      swap(live, schedulesTable(body.schedules || []));
+    },
+  };
+}
+
+function schedulesTable(list) {
+  if (!list.length) return el("section", { class: "panel" }, el("p", { id: "schedules-empty" }, "No schedules."));
+  return el("div", { class: "table-wrap panel", tabindex: 0, role: "region", "aria-label": "Schedules table", "data-key": "schedules-table" },
+    el("table", { id: "schedules-table" },
+      el("caption", { class: "visually-hidden" }, "Cron schedules, by name"),
+      el("thead", {}, el("tr", {},
+        ["Schedule", "Cron", "Time zone", "Task", "Queue", "State", "Next runs", "Last job"].map((h) => el("th", { scope: "col" }, h)),
+        el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "Actions")))),
+      el("tbody", {}, list.map((s) => el("tr", { "data-schedule": s.name },
+        el("th", { scope: "row" }, s.name),
+        el("td", { class: "mono" }, s.cron),
+        el("td", {}, s.timezone),
+        el("td", {}, s.task, el("span", { class: "muted" }, ` ${JSON.stringify(s.args)}`)),
+        el("td", {}, s.queue),
+        el("td", {}, s.paused
+          ? el("span", { class: "badge paused" }, "Paused")
+          : el("span", { class: "badge active" }, "Active")),
+        el("td", {}, s.paused || !s.next_runs.length
+          ? el("span", { class: "muted" }, s.paused ? "none while paused" : "—")
+          : el("ul", { class: "plain" }, s.next_runs.slice(0, 3).map((t, i) =>
+            el("li", {}, timeEl(t), i === 0 ? [" ", el("span", { class: "muted" }, countdownEl(t))] : null)))),
+        el("td", {}, s.last_job_id
+          ? [jobLink(s.last_job_id), " ", el("span", { class: "muted" }, timeEl(s.last_run_at))]
+          : el("span", { class: "muted" }, "none yet")),
+        el("td", {}, el("span", { class: "row-actions" },
+          el("button", {
+            type: "button", class: "small secondary", "data-key": `toggle-${s.name}`,
+            "aria-label": `${s.paused ? "Resume" : "Pause"} schedule ${s.name}`,
+            onclick: (ev) => scheduleAction(ev.currentTarget, "POST",
+              `schedules/${encodeURIComponent(s.name)}/${s.paused ? "resume" : "pause"}`,
+              `Schedule ${s.name} ${s.paused ? "resumed" : "paused"}.`),
+          }, s.paused ? "Resume" : "Pause"),
+          el("button", {
+            type: "button", class: "small danger", "data-key": `delete-${s.name}`, "aria-label": `Delete schedule ${s.name}`,
+            onclick: (ev) => deleteSchedule(ev.currentTarget, s.name),
+          }, "Delete"))))))));
+}
+
+async function scheduleAction(button, method, path, message) {
+  button.disabled = true;
+  try {
+    await api(method, path);
+    notify(message);
+  } catch (e) {
+    actionFailed(e);
+  }
+  await refresh();
+  schedule();
+}
+
+async function deleteSchedule(button, name) {
+  const ok = await confirmAction(`Delete schedule ${name}?`,
+    `Schedule ${name} will make no more jobs. The jobs it already made stay.`, `Delete ${name}`, "Keep it");
+  if (ok) await scheduleAction(button, "DELETE", `schedules/${encodeURIComponent(name)}`, `Schedule ${name} deleted.`);
+}
+
 // ---------------------------------------------------------------- routing
 
 function parseRoute() {
@@ -823,6 +1013,7 @@ function parseRoute() {
     return { name: "jobs", queue: params.get("queue") || "", state, q: params.get("q") || "", cursor: params.get("cursor") || "" };
   }
   if (parts[0] === "workers") return { name: "workers" };
+  if (parts[0] === "schedules") return { name: "schedules" };
   return { name: "overview" };
 }
 
@@ -840,7 +1031,7 @@ let current = null;
 
 function show(moveFocus) {
   const route = parseRoute();
-  const view = { overview: overviewView, jobs: jobsView, job: jobView, workers: workersView }[route.name](route);
+  const view = { overview: overviewView, jobs: jobsView, job: jobView, workers: workersView, schedules: schedulesView }[route.name](route);
   current = view;
   document.title = `${view.title} · taskq`;
   for (const a of document.querySelectorAll("[data-nav]")) {
