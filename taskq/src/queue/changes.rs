@@ -157,7 +157,10 @@ const REQUEUE_BATCH: usize = 500;
 impl Queue {
     /// Enqueues a job unless an identical one holds the idempotency key (the
     /// answer is then that job), or its queue already holds MAX_QUEUED waiting
-    /// jobs ([`Error::QueueFull`], nothing written).
+    /// jobs ([`Error::QueueFull`], nothing written). A job whose `run_at` is
+    /// after now waits as `scheduled` until then (scheduled jobs do not count
+    /// against MAX_QUEUED); one beyond [`MAX_DELAY`] is
+    /// [`Error::Invalid`] (`run_at`), nothing written.
     pub async fn enqueue(&self, job: &NewJob) -> Result<Enqueued, Error> {
         if !self.has_queue(&job.queue) {
             return Err(Error::UnknownQueue(job.queue.clone()));
@@ -165,6 +168,10 @@ impl Queue {
         let timeout = job.timeout.unwrap_or(self.cfg.task_timeout.as_secs_f64());
         let ttl =
             job.duration.unwrap_or(self.cfg.task_timeout.as_secs_f64()).ceil() as u64 + self.cfg.idemp_margin.as_secs();
+        let (run_at_ms, run_at) = match job.run_at {
+            Some(t) => due(t)?.unwrap_or_default(),
+            None => (0, String::new()),
+        };
         let digest = idempotency::digest(&job.task, &job.args, job.idempotency_key.as_deref());
         let id = uuid::Uuid::new_v4().to_string();
         let mut c = self.conn.clone();
@@ -184,8 +191,8 @@ impl Queue {
             .arg(now_rfc3339())
             .arg(timeout)
             .arg(self.cfg.max_queued)
-            .arg(0)
-            .arg("")
+            .arg(run_at_ms)
+            .arg(run_at)
             .arg("")
             .invoke_async(&mut c)
             .await?;
@@ -200,7 +207,8 @@ impl Queue {
         })
     }
 
-    /// Cancels a job: at once if queued, cooperatively if running.
+    /// Cancels a job: at once if queued, scheduled or retrying, cooperatively
+    /// if running.
     pub async fn cancel(&self, id: &str) -> Result<CancelOutcome, Error> {
         if !is_job_id(id) {
             return Ok(CancelOutcome::NotFound);
@@ -210,6 +218,7 @@ impl Queue {
             .key(self.keys.job(id))
             .key(self.keys.ended_prefix())
             .key(self.keys.tombstones_prefix())
+            .key(self.keys.waiting_prefix())
             .arg(id)
             .arg(now_rfc3339())
             .arg(now_ms())
@@ -286,8 +295,33 @@ impl Queue {
         id: &str,
         run_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<RescheduleOutcome, Error> {
-        let _ = (id, run_at);
-        todo!("reschedule.lua")
+        let when = match run_at {
+            Some(t) => due(t)?,
+            None => None,
+        };
+        if !is_job_id(id) {
+            return Ok(RescheduleOutcome::NotFound);
+        }
+        let (ms, at) = when.unwrap_or((0, String::new()));
+        let mut c = self.conn.clone();
+        let r: Option<(i64, String, Option<String>)> = scripts::RESCHEDULE
+            .key(self.keys.job(id))
+            .key(self.keys.waiting_prefix())
+            .key(self.keys.queue_prefix())
+            .key(self.keys.pushed_prefix())
+            .key(self.keys.wake())
+            .arg(id)
+            .arg(ms)
+            .arg(at)
+            .arg(now_rfc3339())
+            .invoke_async(&mut c)
+            .await?;
+        Ok(match r {
+            None => RescheduleOutcome::NotFound,
+            Some((1, _, _)) => RescheduleOutcome::Queued,
+            Some((2, s, at)) => RescheduleOutcome::Waiting(stored_status(id, &s)?, at.unwrap_or_default()),
+            Some((_, s, _)) => RescheduleOutcome::NotWaiting(stored_status(id, &s)?),
+        })
     }
 
     /// Moves up to `batch` due scheduled and retrying jobs of every queue
@@ -295,8 +329,21 @@ impl Queue {
     /// cost does not grow with the number of waiting jobs. Workers call it in
     /// a loop; whichever calls first moves a job, once.
     pub async fn promote_due(&self, batch: usize) -> Result<u64, Error> {
-        let _ = batch;
-        Ok(0)
+        if batch == 0 {
+            return Ok(0);
+        }
+        let mut script = scripts::PROMOTE.key(self.keys.wake());
+        script.key(self.keys.job_prefix());
+        for q in &self.cfg.queues {
+            script
+                .key(self.keys.waiting(q, Status::Scheduled))
+                .key(self.keys.waiting(q, Status::Retrying))
+                .key(self.keys.queue(q))
+                .key(self.keys.pushed(q));
+        }
+        let mut c = self.conn.clone();
+        let moved: u64 = script.arg(now_ms()).arg(now_rfc3339()).arg(batch).invoke_async(&mut c).await?;
+        Ok(moved)
     }
 
     /// Requeues every failed job of `queue` (all queues when `None`) that had
@@ -338,4 +385,24 @@ impl Queue {
         }
         Ok(n)
     }
+}
+
+/// The due time of a job asked to run at `t`: `None` when `t` is not after
+/// now (it runs at once), else its score (ms since the epoch, rounded up so
+/// that it never enters its queue before `t`) and `t` as stored (RFC 3339).
+/// A time beyond now plus [`MAX_DELAY`] is [`Error::Invalid`] (`run_at`).
+fn due(t: chrono::DateTime<chrono::Utc>) -> Result<Option<(i64, String)>, Error> {
+    let now = chrono::Utc::now();
+    if t <= now {
+        return Ok(None);
+    }
+    let max = chrono::Duration::from_std(MAX_DELAY).expect("a year fits");
+    if t > now + max {
+        return Err(Error::Invalid {
+            field: "run_at",
+            message: format!("{} is more than {} days ahead", t.to_rfc3339(), MAX_DELAY.as_secs() / 86_400),
+        });
+    }
+    let ms = t.timestamp_millis() + i64::from(!t.timestamp_subsec_nanos().is_multiple_of(1_000_000));
+    Ok(Some((ms, t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))))
 }
