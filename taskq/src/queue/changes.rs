@@ -304,7 +304,7 @@ impl Queue {
         }
         let (ms, at) = when.unwrap_or((0, String::new()));
         let mut c = self.conn.clone();
-        let r: Option<(i64, String, Option<String>)> = scripts::RESCHEDULE
+        let r: Option<(i64, String, String)> = scripts::RESCHEDULE
             .key(self.keys.job(id))
             .key(self.keys.waiting_prefix())
             .key(self.keys.queue_prefix())
@@ -319,7 +319,7 @@ impl Queue {
         Ok(match r {
             None => RescheduleOutcome::NotFound,
             Some((1, _, _)) => RescheduleOutcome::Queued,
-            Some((2, s, at)) => RescheduleOutcome::Waiting(stored_status(id, &s)?, at.unwrap_or_default()),
+            Some((2, s, at)) => RescheduleOutcome::Waiting(stored_status(id, &s)?, at),
             Some((_, s, _)) => RescheduleOutcome::NotWaiting(stored_status(id, &s)?),
         })
     }

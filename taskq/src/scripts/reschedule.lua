@@ -25,14 +25,14 @@
 
   Output:
     false                 the job does not exist
-    {1, 'queued'}         it is on its queue now
+    {1, 'queued', ''}     it is on its queue now
     {2, status, run_at}   it waits in status (scheduled or retrying) until run_at
-    {0, status}           it is not scheduled or retrying; nothing changed
+    {0, status, ''}       it is not scheduled or retrying; nothing changed
 ]]
 local f = redis.call('HMGET', KEYS[1], 'status', 'queue')
 local status, queue = f[1], f[2]
 if not status then return false end
-if status ~= 'scheduled' and status ~= 'retrying' then return {0, status} end
+if status ~= 'scheduled' and status ~= 'retrying' then return {0, status, ''} end
 local set = KEYS[2] .. queue .. ':' .. status
 if ARGV[2] == '0' then
   redis.call('ZREM', set, ARGV[1])
@@ -41,7 +41,7 @@ if ARGV[2] == '0' then
   redis.call('HDEL', KEYS[1], 'run_at')
   redis.call('LPUSH', KEYS[3] .. queue, ARGV[1])
   wake(KEYS[5])
-  return {1, 'queued'}
+  return {1, 'queued', ''}
 end
 -- The state was checked, so the id is in its set: this only changes its
 -- score (and puts it back should it be missing, rather than strand the job).
