@@ -1,6 +1,7 @@
-//! Changes of jobs' state: enqueue, cancel, purge, requeue. Each change of
-//! one job is one script call; purge and `requeue_failed` go in bounded
-//! batches so that no call holds Redis for long.
+//! Changes of jobs' state: enqueue, cancel, purge, requeue, reschedule, and
+//! the move of due scheduled and retrying jobs onto their queues. Each change
+//! of one job is one script call; purge, `requeue_failed` and `promote_due`
+//! go in bounded batches so that no call holds Redis for long.
 
 use redis::AsyncCommands;
 use serde::Serialize;
@@ -327,7 +328,11 @@ impl Queue {
     /// Moves up to `batch` due scheduled and retrying jobs of every queue
     /// onto their queues, in one script call; returns how many it moved. Its
     /// cost does not grow with the number of waiting jobs. Workers call it in
-    /// a loop; whichever calls first moves a job, once.
+    /// a loop; whichever calls first moves a job, once. Queues are served in
+    /// priority order, soonest due first within each: a call that fills its
+    /// batch from the first queue leaves the others to the next call. Each
+    /// job goes on the back of its queue; ids whose job is gone or no longer
+    /// waiting are dropped from their set (they count against the batch).
     pub async fn promote_due(&self, batch: usize) -> Result<u64, Error> {
         if batch == 0 {
             return Ok(0);
