@@ -66,13 +66,15 @@ fn num(s: String) -> i64 {
 async fn a_scheduled_job_never_moves_before_its_time_and_then_joins_the_back_of_its_queue() {
     let (server, q) = start().await;
     let first = enqueue(&q, "long_task", json!({"duration": 1, "payload": "first"}), "default").await;
-    let run_at = in_ms(1200);
+    let run_at = whole_ms(in_ms(1200)) + chrono::Duration::microseconds(500);
     let id = schedule(&q, json!("later"), "default", run_at).await;
     let j = get(&q, &id).await;
     assert_eq!((j.status, j.run_at.as_deref()), (Status::Scheduled, Some(stored(run_at).as_str())));
     // In its set by due time (rounded up to the ms), not in the queue list, no place there yet.
     let score = num(server.cli(&["zscore", "{taskq}:waiting:default:scheduled", &id]));
-    assert!(score >= run_at.timestamp_millis() && score <= run_at.timestamp_millis() + 1, "{score}");
+    // Rounded up: a due time in ms never comes before the job's time.
+    assert!(DateTime::from_timestamp_millis(score).unwrap() >= run_at, "{score} is before {run_at}");
+    assert!(score <= run_at.timestamp_millis() + 1, "{score}");
     assert_eq!(server.cli(&["lrange", "{taskq}:queue:default", "0", "-1"]).trim(), first);
     assert_eq!(server.cli(&["hget", &format!("{{taskq}}:job:{id}"), "seq"]).trim(), "");
     let counts = q.counts().await.unwrap();
@@ -344,4 +346,25 @@ async fn one_call_moves_at_most_its_batch_in_priority_then_due_order() {
     for id in &in_line {
         assert_eq!(status(&q, id).await, Status::Queued);
     }
+}
+
+#[tokio::test]
+async fn on_a_cluster_waiting_jobs_move_reschedule_and_cancel() {
+    // Every script's keys, prefixes included, are in the one slot of the hash tag.
+    let server = testkit::RedisServer::start_mode(testkit::Mode::Cluster);
+    let q = queue(&server.config()).await;
+    let hour = chrono::Duration::hours(1);
+    let soon = schedule(&q, json!("soon"), "default", in_ms(300)).await;
+    let later = schedule(&q, json!("later"), "high", Utc::now() + hour).await;
+    let gone = schedule(&q, json!("gone"), "default", Utc::now() + hour).await;
+    let counts = q.counts().await.unwrap();
+    assert_eq!(counts.iter().map(|c| c.states["scheduled"]).sum::<u64>(), 3);
+    assert_eq!(pages(&q, "default", Status::Scheduled, None, 1).await.concat(), [soon.clone(), gone.clone()]);
+    testkit::wait_for("the due job to move", LONG, || async { q.promote_due(10).await.unwrap() == 1 }).await;
+    assert_eq!(status(&q, &soon).await, Status::Queued);
+    assert_eq!(q.reschedule(&later, None).await.unwrap(), RescheduleOutcome::Queued);
+    assert_eq!(q.cancel(&gone).await.unwrap(), CancelOutcome::Canceled);
+    let counts = q.counts().await.unwrap();
+    let sum = |st: &str| counts.iter().map(|c| c.states[st]).sum::<u64>();
+    assert_eq!((sum("queued"), sum("scheduled"), sum("canceled")), (2, 0, 1));
 }
