@@ -29,6 +29,8 @@ pub enum StopReason {
     Shutdown = 3,
     /// The job was taken from this worker (its heartbeat lapsed).
     Lost = 4,
+    /// The run is over (its end is being written): a later reason changes nothing.
+    Ended = 5,
 }
 
 /// A job's cancellation token with the reason it fired; the first reason wins.
@@ -39,10 +41,12 @@ pub struct Stop {
 }
 
 impl Stop {
-    /// Fires the token with `reason` unless it fired already.
-    pub fn fire(&self, reason: StopReason) {
-        let _ = self.reason.compare_exchange(0, reason as u8, Ordering::AcqRel, Ordering::Acquire);
+    /// Fires the token with `reason` unless it fired already; returns
+    /// whether `reason` is the one that stuck.
+    pub fn fire(&self, reason: StopReason) -> bool {
+        let first = self.reason.compare_exchange(0, reason as u8, Ordering::AcqRel, Ordering::Acquire).is_ok();
         self.token.cancel();
+        first
     }
 
     /// Why it fired.
@@ -52,6 +56,7 @@ impl Stop {
             2 => StopReason::Timeout,
             3 => StopReason::Shutdown,
             4 => StopReason::Lost,
+            5 => StopReason::Ended,
             _ => StopReason::None,
         }
     }

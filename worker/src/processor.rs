@@ -102,6 +102,9 @@ async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String))
     drop(fut);
 
     let reason = stop.reason();
+    // From here on a stop changes nothing: the heartbeat's check, which may
+    // see the id leave the in-flight list as its end is written, stays quiet.
+    stop.fire(StopReason::Ended);
     let end = match (outcome, reason) {
         (_, StopReason::Lost) => End::Lost,
         (Some(Ok(Ok(value))), _) => End::Finished(value),
@@ -111,10 +114,15 @@ async fn execute(shared: &Arc<Shared>, job: &Claimed) -> (End, (String, String))
         }
         (_, StopReason::Shutdown) => End::Release,
         (_, StopReason::Canceled) => End::Canceled,
-        (Some(Ok(Err(TaskError::Failed(msg)))), StopReason::None) => End::Failed(error("error", msg)),
-        (Some(Ok(Err(TaskError::Permanent(msg)))), StopReason::None) => End::Failed(error("permanent", msg)),
+        // `Ended` is set below this read only.
+        (Some(Ok(Err(TaskError::Failed(msg)))), StopReason::None | StopReason::Ended) => {
+            End::Failed(error("error", msg))
+        }
+        (Some(Ok(Err(TaskError::Permanent(msg)))), StopReason::None | StopReason::Ended) => {
+            End::Failed(error("permanent", msg))
+        }
         // Canceled without being asked: treat as an error of the task.
-        (Some(Ok(Err(TaskError::Canceled))), StopReason::None) | (None, StopReason::None) => {
+        (Some(Ok(Err(TaskError::Canceled))) | None, StopReason::None | StopReason::Ended) => {
             End::Failed(error("error", "task reported cancellation without a request".into()))
         }
     };

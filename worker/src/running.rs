@@ -54,15 +54,10 @@ impl Running {
         self.inner.lock().expect("running lock").jobs.remove(id);
     }
 
-    /// Fires a job's stop handle, if it runs here.
+    /// Fires a job's stop handle, if it runs here; returns whether that
+    /// stopped it (false when it is not here, or was stopped or over already).
     pub fn stop(&self, id: &str, reason: StopReason) -> bool {
-        match self.inner.lock().expect("running lock").jobs.get(id) {
-            Some(s) => {
-                s.fire(reason);
-                true
-            }
-            None => false,
-        }
+        self.inner.lock().expect("running lock").jobs.get(id).is_some_and(|s| s.fire(reason))
     }
 
     /// A client canceled `id`: fires its handle if it runs here, else

@@ -201,6 +201,38 @@ async fn an_outage_longer_than_three_beats_kills_no_live_worker() {
 }
 
 #[tokio::test]
+async fn a_crashed_job_whose_retry_policy_allows_more_attempts_than_max_attempts_is_run_again() {
+    let server = RedisServer::start();
+    let q = queue(&server.config()).await;
+    let env = [("WORKER_HEARTBEAT", "1"), ("MAX_ATTEMPTS", "1")];
+    let (a, b) = (WorkerProcess::start(&server, &env), WorkerProcess::start(&server, &env));
+    let job = taskq::NewJob {
+        retry: Some(taskq::RetryPolicy { max: 2, backoff: 1.0, backoff_max: 1.0 }),
+        ..taskq::NewJob::from_catalogue("long_task", json!({"duration": 30, "payload": "crash"}), "default").unwrap()
+    };
+    let id = q.enqueue(&job).await.unwrap().job_id().to_owned();
+    wait_status(&q, &id, Status::Started).await;
+    let holder = get(&q, &id).await.worker.expect("a worker runs it");
+    let (victim, survivor) = if holder.contains(&format!("-{}-", a.pid())) { (a, b) } else { (b, a) };
+    victim.kill9();
+    // MAX_ATTEMPTS=1 alone would fail it as abandoned; its policy allows 3 attempts.
+    let mut again = None;
+    for _ in 0..600 {
+        let j = get(&q, &id).await;
+        assert_ne!(j.status, Status::Failed, "abandoned although its policy allows more attempts: {j:?}");
+        if j.status == Status::Started && j.attempts == 2 {
+            again = Some(j);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let j = again.expect("the job started again within 60 s");
+    assert_eq!(j.worker.as_deref(), survivor.name(&server).as_deref());
+    q.cancel(&id).await.unwrap();
+    wait_status(&q, &id, Status::Canceled).await;
+}
+
+#[tokio::test]
 async fn a_job_whose_end_is_retried_after_an_outage_is_never_given_back() {
     // Jobs end while Redis is down; each slot retries its end with its own
     // backoff, some more than a beat after Redis is back. Meanwhile the

@@ -290,6 +290,9 @@ fn script_names() -> Vec<(String, &'static str)> {
         ("heartbeat", &scripts::HEARTBEAT),
         ("recover", &scripts::RECOVER),
         ("list_queued", &scripts::LIST_QUEUED),
+        ("promote", &scripts::PROMOTE),
+        ("reschedule", &scripts::RESCHEDULE),
+        ("tick", &scripts::TICK),
     ]
     .into_iter()
     .map(|(name, s)| (s.get_hash().to_ascii_lowercase(), name))

@@ -1,6 +1,7 @@
-//! Changes of jobs' state: enqueue, cancel, purge, requeue. Each change of
-//! one job is one script call; purge and `requeue_failed` go in bounded
-//! batches so that no call holds Redis for long.
+//! Changes of jobs' state: enqueue, cancel, purge, requeue, reschedule, and
+//! the move of due scheduled and retrying jobs onto their queues. Each change
+//! of one job is one script call; purge, `requeue_failed` and `promote_due`
+//! go in bounded batches so that no call holds Redis for long.
 
 use redis::AsyncCommands;
 use serde::Serialize;
@@ -205,7 +206,10 @@ impl Queue {
 
     /// Enqueues a job unless an identical one holds the idempotency key (the
     /// answer is then that job), or its queue already holds MAX_QUEUED waiting
-    /// jobs ([`Error::QueueFull`], nothing written). Its retry policy is
+    /// jobs ([`Error::QueueFull`], nothing written). A job whose `run_at` is
+    /// after now waits as `scheduled` until then (scheduled jobs do not count
+    /// against MAX_QUEUED); one beyond [`MAX_DELAY`] is
+    /// [`Error::Invalid`] (`run_at`), nothing written. Its retry policy is
     /// `job.retry`, else its task's, else the configured one; one out of
     /// bounds is [`Error::Invalid`] naming the field (see [`check_retry`]).
     pub async fn enqueue(&self, job: &NewJob) -> Result<Enqueued, Error> {
@@ -219,6 +223,10 @@ impl Queue {
         let timeout = job.timeout.unwrap_or(self.cfg.task_timeout.as_secs_f64());
         let ttl =
             job.duration.unwrap_or(self.cfg.task_timeout.as_secs_f64()).ceil() as u64 + self.cfg.idemp_margin.as_secs();
+        let (run_at_ms, run_at) = match job.run_at {
+            Some(t) => due(t)?.unwrap_or_default(),
+            None => (0, String::new()),
+        };
         let digest = idempotency::digest(&job.task, &job.args, job.idempotency_key.as_deref());
         let id = uuid::Uuid::new_v4().to_string();
         let mut c = self.conn.clone();
@@ -238,8 +246,8 @@ impl Queue {
             .arg(now_rfc3339())
             .arg(timeout)
             .arg(self.cfg.max_queued)
-            .arg(0)
-            .arg("")
+            .arg(run_at_ms)
+            .arg(run_at)
             .arg(retry)
             .invoke_async(&mut c)
             .await?;
@@ -254,7 +262,8 @@ impl Queue {
         })
     }
 
-    /// Cancels a job: at once if queued, cooperatively if running.
+    /// Cancels a job: at once if queued, scheduled or retrying, cooperatively
+    /// if running.
     pub async fn cancel(&self, id: &str) -> Result<CancelOutcome, Error> {
         if !is_job_id(id) {
             return Ok(CancelOutcome::NotFound);
@@ -264,6 +273,7 @@ impl Queue {
             .key(self.keys.job(id))
             .key(self.keys.ended_prefix())
             .key(self.keys.tombstones_prefix())
+            .key(self.keys.waiting_prefix())
             .arg(id)
             .arg(now_rfc3339())
             .arg(now_ms())
@@ -340,26 +350,59 @@ impl Queue {
         id: &str,
         run_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<RescheduleOutcome, Error> {
-        let _ = (id, run_at);
-        todo!("reschedule.lua")
+        let when = match run_at {
+            Some(t) => due(t)?,
+            None => None,
+        };
+        if !is_job_id(id) {
+            return Ok(RescheduleOutcome::NotFound);
+        }
+        let (ms, at) = when.unwrap_or((0, String::new()));
+        let mut c = self.conn.clone();
+        let r: Option<(i64, String, String)> = scripts::RESCHEDULE
+            .key(self.keys.job(id))
+            .key(self.keys.waiting_prefix())
+            .key(self.keys.queue_prefix())
+            .key(self.keys.pushed_prefix())
+            .key(self.keys.wake())
+            .arg(id)
+            .arg(ms)
+            .arg(at)
+            .arg(now_rfc3339())
+            .invoke_async(&mut c)
+            .await?;
+        Ok(match r {
+            None => RescheduleOutcome::NotFound,
+            Some((1, _, _)) => RescheduleOutcome::Queued,
+            Some((2, s, at)) => RescheduleOutcome::Waiting(stored_status(id, &s)?, at),
+            Some((_, s, _)) => RescheduleOutcome::NotWaiting(stored_status(id, &s)?),
+        })
     }
 
     /// Moves up to `batch` due scheduled and retrying jobs of every queue
     /// onto their queues, in one script call; returns how many it moved. Its
     /// cost does not grow with the number of waiting jobs. Workers call it in
-    /// a loop; whichever calls first moves a job, once.
+    /// a loop; whichever calls first moves a job, once. Queues are served in
+    /// priority order, soonest due first within each: a call that fills its
+    /// batch from the first queue leaves the others to the next call. Each
+    /// job goes on the back of its queue; ids whose job is gone or no longer
+    /// waiting are dropped from their set (they count against the batch).
     pub async fn promote_due(&self, batch: usize) -> Result<u64, Error> {
-        let mut inv = scripts::PROMOTE.prepare_invoke();
-        inv.key(self.keys.wake()).key(self.keys.job_prefix());
+        if batch == 0 {
+            return Ok(0);
+        }
+        let mut script = scripts::PROMOTE.key(self.keys.wake());
+        script.key(self.keys.job_prefix());
         for q in &self.cfg.queues {
-            inv.key(self.keys.waiting(q, Status::Scheduled))
+            script
+                .key(self.keys.waiting(q, Status::Scheduled))
                 .key(self.keys.waiting(q, Status::Retrying))
                 .key(self.keys.queue(q))
                 .key(self.keys.pushed(q));
         }
-        inv.arg(now_ms()).arg(now_rfc3339()).arg(batch.max(1));
         let mut c = self.conn.clone();
-        Ok(inv.invoke_async(&mut c).await?)
+        let moved: u64 = script.arg(now_ms()).arg(now_rfc3339()).arg(batch).invoke_async(&mut c).await?;
+        Ok(moved)
     }
 
     /// Requeues every failed job of `queue` (all queues when `None`) that had
@@ -401,4 +444,24 @@ impl Queue {
         }
         Ok(n)
     }
+}
+
+/// The due time of a job asked to run at `t`: `None` when `t` is not after
+/// now (it runs at once), else its score (ms since the epoch, rounded up so
+/// that it never enters its queue before `t`) and `t` as stored (RFC 3339).
+/// A time beyond now plus [`MAX_DELAY`] is [`Error::Invalid`] (`run_at`).
+fn due(t: chrono::DateTime<chrono::Utc>) -> Result<Option<(i64, String)>, Error> {
+    let now = chrono::Utc::now();
+    if t <= now {
+        return Ok(None);
+    }
+    let max = chrono::Duration::from_std(MAX_DELAY).expect("a year fits");
+    if t > now + max {
+        return Err(Error::Invalid {
+            field: "run_at",
+            message: format!("{} is more than {} days ahead", t.to_rfc3339(), MAX_DELAY.as_secs() / 86_400),
+        });
+    }
+    let ms = t.timestamp_millis() + i64::from(!t.timestamp_subsec_nanos().is_multiple_of(1_000_000));
+    Ok(Some((ms, t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))))
 }

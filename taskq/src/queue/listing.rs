@@ -1,6 +1,7 @@
-//! Listing: pages of a queue's jobs in one state, newest first, each page at
-//! a cost that does not depend on the backlog. Queued, running and ended
-//! jobs are stored differently, so each has its own kind of [`Cursor`].
+//! Listing: pages of a queue's jobs in one state, newest first (waiting
+//! jobs: soonest due first), each page at a cost that does not depend on the
+//! backlog. Queued, running, waiting and ended jobs are stored differently,
+//! so each has its own kind of [`Cursor`].
 
 use serde::Serialize;
 
@@ -11,7 +12,7 @@ use crate::scripts;
 /// One page of a job listing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JobPage {
-    /// Jobs, newest first.
+    /// Jobs, newest first (scheduled and retrying jobs: soonest due first).
     pub jobs: Vec<Job>,
     /// Cursor of the next page, if there is one.
     pub next_cursor: Option<String>,
@@ -34,14 +35,19 @@ pub enum Cursor {
     /// past the first `skip` jobs that ended in that millisecond
     /// (`e:<ms>:<skip>`).
     Ended { at: i64, skip: usize },
+    /// Scheduled or retrying jobs, soonest due first: at this due time (ms
+    /// since the epoch), past the first `skip` jobs due in that millisecond
+    /// (`w:<ms>:<skip>`).
+    Waiting { at: i64, skip: usize },
 }
 
 impl Cursor {
     /// Longest cursor [`Cursor::to_string`] writes, in bytes.
     pub const MAX_LEN: usize = 80;
-    /// Largest end time an `e:` cursor may name: the last millisecond of year 9999.
+    /// Largest end time an `e:` cursor (or due time a `w:` cursor) may name:
+    /// the last millisecond of year 9999.
     pub const MAX_ENDED_AT: i64 = 253_402_300_799_999;
-    /// Largest skip an `e:` cursor may carry: far more jobs than can end in
+    /// Largest skip an `e:` or `w:` cursor may carry: far more jobs than can end in
     /// one millisecond, and well inside what Redis accepts as a `LIMIT` offset.
     pub const MAX_SKIP: usize = u32::MAX as usize;
 
@@ -60,18 +66,22 @@ impl Cursor {
                     is_job_id(id) && started_at.len() <= 40 && chrono::DateTime::parse_from_rfc3339(started_at).is_ok();
                 fits.then(|| Cursor::Running { id: id.to_owned(), started_at: started_at.to_owned() })
             }
-            "e" => {
-                let (at, skip) = rest.split_once(':')?;
-                let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-                if !digits(at) || !digits(skip) {
-                    return None;
-                }
-                let at = at.parse().ok().filter(|t: &i64| (0..=Self::MAX_ENDED_AT).contains(t))?;
-                let skip = skip.parse().ok().filter(|&n: &usize| n <= Self::MAX_SKIP)?;
-                Some(Cursor::Ended { at, skip })
-            }
+            "e" => Self::time_and_skip(rest).map(|(at, skip)| Cursor::Ended { at, skip }),
+            "w" => Self::time_and_skip(rest).map(|(at, skip)| Cursor::Waiting { at, skip }),
             _ => None,
         }
+    }
+
+    /// `<ms>:<skip>`, both plain digits within their bounds.
+    fn time_and_skip(rest: &str) -> Option<(i64, usize)> {
+        let (at, skip) = rest.split_once(':')?;
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(at) || !digits(skip) {
+            return None;
+        }
+        let at = at.parse().ok().filter(|t: &i64| (0..=Self::MAX_ENDED_AT).contains(t))?;
+        let skip = skip.parse().ok().filter(|&n: &usize| n <= Self::MAX_SKIP)?;
+        Some((at, skip))
     }
 
     fn fits(&self, status: Status) -> bool {
@@ -79,6 +89,7 @@ impl Cursor {
             Cursor::Queued(_) => status == Status::Queued,
             Cursor::Running { .. } => matches!(status, Status::Started | Status::CancelRequested),
             Cursor::Ended { .. } => status.is_ended(),
+            Cursor::Waiting { .. } => status.is_waiting(),
         }
     }
 }
@@ -89,8 +100,38 @@ impl std::fmt::Display for Cursor {
             Cursor::Queued(seq) => write!(f, "q:{seq}"),
             Cursor::Running { id, started_at } => write!(f, "r:{id}:{started_at}"),
             Cursor::Ended { at, skip } => write!(f, "e:{at}:{skip}"),
+            Cursor::Waiting { at, skip } => write!(f, "w:{at}:{skip}"),
         }
     }
+}
+
+impl Cursor {
+    /// The time and skip of an `e:` or `w:` cursor.
+    fn time_and_skip_of(&self) -> Option<(i64, usize)> {
+        match *self {
+            Cursor::Ended { at, skip } | Cursor::Waiting { at, skip } => Some((at, skip)),
+            _ => None,
+        }
+    }
+}
+
+/// A page from ids of a sorted set read by score with `limit + 1` asked for
+/// (`found`), the page before's cursor having been at `from` (time, skip):
+/// the page's ids and, when there is more, the time and skip of the next
+/// page: past every job of this page with the last one's score, and those
+/// the cursor itself skipped when it was at the same score.
+fn page_of(found: Vec<(String, f64)>, limit: usize, from: Option<(i64, usize)>) -> (Vec<String>, Option<(i64, usize)>) {
+    let more = found.len() > limit;
+    let page: Vec<(String, i64)> = found.into_iter().take(limit).map(|(id, at)| (id, at as i64)).collect();
+    let next = page.last().filter(|_| more).map(|&(_, at)| {
+        let same = page.iter().filter(|(_, t)| *t == at).count();
+        let before = match from {
+            Some((was, skip)) if was == at => skip,
+            _ => 0,
+        };
+        (at, same + before)
+    });
+    (page.into_iter().map(|(id, _)| id).collect(), next)
 }
 
 /// Most ids one page of queued jobs looks at: tombstones take places in the
@@ -98,7 +139,8 @@ impl std::fmt::Display for Cursor {
 const QUEUED_PAGE_BUDGET: usize = 1000;
 
 impl Queue {
-    /// A page of `queue`'s jobs in `status`, newest first. `cursor` is the
+    /// A page of `queue`'s jobs in `status`, newest first; scheduled and
+    /// retrying jobs soonest due first (O(log N + page)). `cursor` is the
     /// `next_cursor` of the previous page (or `None` for the first). Every
     /// page costs the same whatever the backlog; a page of queued jobs looks
     /// at most at `QUEUED_PAGE_BUDGET` ids, so where tombstones crowd the
@@ -159,6 +201,28 @@ impl Queue {
                 });
                 Ok(JobPage { jobs, next_cursor })
             }
+            Status::Scheduled | Status::Retrying => {
+                let (min, skip) = match cursor {
+                    Some(&Cursor::Waiting { at, skip }) => (at.to_string(), skip),
+                    _ => ("-inf".to_owned(), 0),
+                };
+                let found: Vec<(String, f64)> = redis::cmd("ZRANGE")
+                    .arg(self.keys.waiting(queue, status))
+                    .arg(min)
+                    .arg("+inf")
+                    .arg("BYSCORE")
+                    .arg("LIMIT")
+                    .arg(skip)
+                    .arg(limit + 1)
+                    .arg("WITHSCORES")
+                    .query_async(&mut c)
+                    .await?;
+                let (ids, next) = page_of(found, limit, cursor.and_then(Cursor::time_and_skip_of));
+                let next_cursor = next.map(|(at, skip)| Cursor::Waiting { at, skip }.to_string());
+                // A job moved onto its queue (or canceled) meanwhile no longer waits.
+                let jobs = self.get_many(&ids).await?.into_iter().filter(|j| j.status == status).collect();
+                Ok(JobPage { jobs, next_cursor })
+            }
             ended => {
                 let (max, skip) = match cursor {
                     Some(&Cursor::Ended { at, skip }) => (at.to_string(), skip),
@@ -177,19 +241,8 @@ impl Queue {
                     .arg("WITHSCORES")
                     .query_async(&mut c)
                     .await?;
-                let more = found.len() > limit;
-                let page: Vec<(String, i64)> = found.into_iter().take(limit).map(|(id, at)| (id, at as i64)).collect();
-                let next_cursor = page.last().filter(|_| more).map(|&(_, at)| {
-                    // Past every job of this page that ended in the same
-                    // millisecond, and those the cursor itself skipped.
-                    let same = page.iter().filter(|(_, t)| *t == at).count();
-                    let before = match cursor {
-                        Some(&Cursor::Ended { at: was, skip }) if was == at => skip,
-                        _ => 0,
-                    };
-                    Cursor::Ended { at, skip: same + before }.to_string()
-                });
-                let ids: Vec<String> = page.into_iter().map(|(id, _)| id).collect();
+                let (ids, next) = page_of(found, limit, cursor.and_then(Cursor::time_and_skip_of));
+                let next_cursor = next.map(|(at, skip)| Cursor::Ended { at, skip }.to_string());
                 Ok(JobPage { jobs: self.get_many(&ids).await?, next_cursor })
             }
         }
@@ -208,6 +261,7 @@ mod tests {
             Cursor::Queued(-3),
             Cursor::Running { id: id.clone(), started_at: "2026-11-29T17:00:00.123456Z".into() },
             Cursor::Ended { at: 1_764_435_600_123, skip: 3 },
+            Cursor::Waiting { at: 1_764_435_600_123, skip: 0 },
         ] {
             assert_eq!(Cursor::parse(&c.to_string()), Some(c));
         }
@@ -222,11 +276,17 @@ mod tests {
             "e:-5:0",
             "e:1:x",
             "x:1:2",
+            "w:1",
+            "w:-1:0",
+            "w:1:+2",
             &format!("r:{id}:yesterday"),
         ] {
             assert_eq!(Cursor::parse(bad), None, "{bad}");
         }
         assert!(Cursor::Queued(7).fits(Status::Queued) && !Cursor::Queued(7).fits(Status::Finished));
         assert!(Cursor::Ended { at: 0, skip: 0 }.fits(Status::Canceled));
+        let waiting = Cursor::Waiting { at: 0, skip: 0 };
+        assert!(waiting.fits(Status::Scheduled) && waiting.fits(Status::Retrying) && !waiting.fits(Status::Finished));
+        assert!(!Cursor::Ended { at: 0, skip: 0 }.fits(Status::Scheduled));
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Split by what a call does: `changes` changes jobs' state (enqueue,
 //! cancel, purge, requeue), `listing` pages through a queue's jobs in one
-//! state (with its three kinds of cursor), `views` reads counts, workers
+//! state (with its four kinds of cursor), `views` reads counts, workers
 //! and throughput. This module holds the client itself, the error type and
 //! the reads of single jobs the others build on.
 

@@ -14,7 +14,8 @@ use crate::job::{Status, now_ms};
 pub struct QueueCounts {
     /// Queue name.
     pub name: String,
-    /// Jobs waiting (the starter's `count`).
+    /// Jobs waiting in the queue list (the starter's `count`); scheduled and
+    /// retrying jobs are not in it yet.
     pub count: u64,
     /// Jobs per state.
     pub states: BTreeMap<&'static str, u64>,
@@ -54,8 +55,14 @@ pub struct MinuteStats {
     pub failed: u64,
 }
 
+/// Values `counts` reads per queue: length, tombstones, the ended
+/// registries, the waiting sets.
+const PER_QUEUE: usize = 2 + Status::ENDED.len() + Status::WAITING.len();
+
 impl Queue {
-    /// Counts of every configured queue, in priority order.
+    /// Counts of every configured queue, in priority order: `count` and
+    /// `queued` are the jobs in its list; `scheduled` and `retrying` those
+    /// waiting for a time (not in the list yet), each count O(1).
     pub async fn counts(&self) -> Result<Vec<QueueCounts>, Error> {
         let running = self.running_ids().await?;
         let running_jobs = self.get_many(&running).await?;
@@ -66,12 +73,15 @@ impl Queue {
             for st in Status::ENDED {
                 p.zcount(self.keys.ended(q, st), now - self.ttl_ms(st), "+inf");
             }
+            for st in Status::WAITING {
+                p.zcard(self.keys.waiting(q, st));
+            }
         }
         let mut c = self.conn.clone();
         let raw: Vec<Option<i64>> = p.query_async(&mut c).await?;
         let mut out = Vec::new();
         for (i, q) in self.cfg.queues.iter().enumerate() {
-            let v = |k: usize| raw[i * 5 + k].unwrap_or(0).max(0) as u64;
+            let v = |k: usize| raw[i * PER_QUEUE + k].unwrap_or(0).max(0) as u64;
             let queued = v(0).saturating_sub(v(1));
             let count_of = |st: Status| running_jobs.iter().filter(|j| &j.queue == q && j.status == st).count() as u64;
             let mut states = BTreeMap::new();
@@ -80,6 +90,9 @@ impl Queue {
             states.insert(Status::CancelRequested.as_str(), count_of(Status::CancelRequested));
             for (k, st) in Status::ENDED.into_iter().enumerate() {
                 states.insert(st.as_str(), v(2 + k));
+            }
+            for (k, st) in Status::WAITING.into_iter().enumerate() {
+                states.insert(st.as_str(), v(2 + Status::ENDED.len() + k));
             }
             out.push(QueueCounts { name: q.clone(), count: queued, states });
         }

@@ -3,7 +3,8 @@
   repeats until it reports done.
 
   For each id popped from the dead worker's in-flight list:
-  - started, attempts below the limit: back to the right end of its queue
+  - started, attempts below the limit (MAX_ATTEMPTS, or the attempts its
+    retry policy allows when that is more): back to the right end of its queue
     (next to run), status queued, its `seq` set for that place (see
     list_queued.lua);
   - started, attempts at the limit: fails with error type 'abandoned';
@@ -59,10 +60,15 @@ for _ = 1, tonumber(ARGV[7]) do
     return {requeued, failed, canceled, 1}
   end
   local jkey = KEYS[4] .. id
-  local f = redis.call('HMGET', jkey, 'status', 'queue', 'attempts', 'idem')
+  local f = redis.call('HMGET', jkey, 'status', 'queue', 'attempts', 'idem', 'retry')
   local status, queue = f[1], f[2]
+  local limit = tonumber(ARGV[4])
+  if f[5] then
+    local ok, policy = pcall(cjson.decode, f[5])
+    if ok and type(policy) == 'table' and tonumber(policy.max) then limit = math.max(limit, policy.max + 1) end
+  end
   local ended = nil
-  if status == 'started' and tonumber(f[3] or '0') < tonumber(ARGV[4]) then
+  if status == 'started' and tonumber(f[3] or '0') < limit then
     local len = redis.call('RPUSH', KEYS[5] .. queue, id)
     local pushed = tonumber(redis.call('GET', KEYS[10] .. queue) or '0')
     redis.call('HSET', jkey, 'status', 'queued', 'seq', pushed - len + 1)
