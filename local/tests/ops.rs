@@ -136,7 +136,6 @@ async fn requeue_failed_requeues_what_had_failed_once_even_while_it_keeps_failin
 }
 
 #[tokio::test]
-#[ignore = "needs delayed enqueue and Queue::reschedule (reschedule.lua)"]
 async fn delayed_jobs_show_their_countdown_and_run_when_rescheduled() {
     let server = RedisServer::start();
     let (code, e) = local(&server, &["enqueue", "long_task", "--delay", "600", "--args", r#"{"duration": 1}"#]);
