@@ -3,12 +3,15 @@
 //
 //   node dashboard.mjs <scenario>
 //
-// scenarios: `jobs` (progress, cancel, requeue, purge, every view), `token`
+// scenarios: `jobs` (progress, cancel, requeue, purge, every view),
+// `lifecycle` (a scheduled job's countdown and Run now, Requeue all failed,
+// the Schedules page with Pause, Resume and Delete), `token`
 // (the stack has API_TOKEN set) and `docs` (/docs sends the token to its own
 // origin only; the stack has API_TOKEN set). Every scenario fails on an
 // error in the page or anything the pages' Content-Security-Policy blocks. Environment: TASKQ_URL (the API's
 // base URL), CHROMIUM (the browser), ARTIFACTS (where screenshots go),
-// FAILED_JOB_ID (jobs: a job that has failed), API_TOKEN (token).
+// FAILED_JOB_ID (jobs, lifecycle: a job that has failed), SCHEDULED_JOB_ID and
+// SCHEDULE_NAME (lifecycle), API_TOKEN (token).
 //
 // Every wait is on a condition, with a generous deadline; the first failed
 // step throws, and the process exits non-zero with what was expected.
@@ -323,6 +326,83 @@ async function jobsScenario() {
   });
 }
 
+// ------------------------------------------------------------------ lifecycle
+
+// A scheduled job (SCHEDULED_JOB_ID, due in ten minutes), a failed one
+// (FAILED_JOB_ID) and a schedule (SCHEDULE_NAME), all in queue default,
+// made by the test before the page opens.
+async function lifecycleScenario() {
+  const scheduledId = need("SCHEDULED_JOB_ID");
+  const failedId = need("FAILED_JOB_ID");
+  const name = need("SCHEDULE_NAME");
+  const scheduled = await job(scheduledId);
+  if (scheduled.status !== "scheduled") throw new Error(`SCHEDULED_JOB_ID is ${scheduled.status}, want scheduled`);
+  const failed = await job(failedId);
+
+  await withPage(async (page) => {
+    step("overview: the new states are counted");
+    await page.goto(`${base}/dashboard`);
+    await page.getByRole("link", { name: "1 scheduled in default" }).waitFor();
+    await page.getByRole("link", { name: "0 retrying in default" }).waitFor();
+    await page.getByRole("link", { name: "1 failed in default" }).waitFor();
+
+    step("scheduled jobs: run_at and a live countdown");
+    await page.getByRole("link", { name: "1 scheduled in default" }).click();
+    await page.getByRole("caption").filter({ hasText: "Scheduled jobs in default, soonest due first" }).waitFor();
+    const row = page.locator(`#jobs-table tr[data-job="${scheduledId}"]`);
+    const countdown = row.locator(".countdown");
+    const first = await countdown.textContent();
+    if (!/^runs in (9|10) min \d\d s$/.test(first)) throw new Error(`countdown reads ${JSON.stringify(first)}`);
+    await until("the countdown ticks", async () => (await countdown.textContent()) !== first, 5000);
+    await row.locator("time").first().waitFor();
+    await screenshot(page, "jobs-scheduled");
+
+    step("Run now puts it on its queue, and the worker runs it");
+    await page.getByRole("button", { name: `Run job ${scheduledId} now` }).click();
+    await page.getByRole("status").filter({ hasText: "is on default now." }).waitFor();
+    await until("the API shows it out of the scheduled set", async () => (await job(scheduledId)).status !== "scheduled");
+    await until("it ran", async () => (await job(scheduledId)).status === "finished", 60_000);
+    await page.getByText("No scheduled jobs in default.").waitFor();
+    await page.goto(`${base}/dashboard#/jobs/${scheduledId}`);
+    await page.locator(".actions", { hasText: "Finished" }).waitFor();
+
+    step("dead letters: Requeue all failed, after a confirmation");
+    await page.goto(`${base}/dashboard#/jobs?queue=default&state=failed`);
+    await page.locator(`#jobs-table tr[data-job="${failedId}"]`).waitFor();
+    await page.getByRole("button", { name: `Requeue job ${failedId}` }).waitFor();
+    await screenshot(page, "jobs-failed-requeue-all");
+    await page.getByRole("button", { name: "Requeue all failed jobs in default" }).click();
+    const dialog = page.getByRole("dialog", { name: "Requeue all failed jobs in default?" });
+    await dialog.getByRole("button", { name: "Requeue them" }).click();
+    await page.getByRole("status").filter({ hasText: "Requeued 1 failed job in default." }).waitFor();
+    await until("the API shows it requeued", async () => (await job(failedId)).enqueued_at !== failed.enqueued_at);
+
+    step("schedules: listed with cron, zone and next runs; Pause and Resume; Delete");
+    await page.getByRole("link", { name: "Schedules", exact: true }).click();
+    const srow = page.locator(`#schedules-table tr[data-schedule="${name}"]`);
+    await srow.waitFor();
+    for (const text of ["*/5 * * * *", "Europe/Berlin", "Active"]) await srow.getByText(text, { exact: true }).waitFor();
+    await srow.getByText("long_task").waitFor();
+    await srow.locator(".countdown").waitFor();
+    await screenshot(page, "schedules");
+    await page.getByRole("button", { name: `Pause schedule ${name}` }).click();
+    await page.getByRole("status").filter({ hasText: `Schedule ${name} paused.` }).waitFor();
+    await srow.getByText("Paused", { exact: true }).waitFor();
+    await srow.getByText("none while paused").waitFor();
+    const paused = await api("GET", `/schedules/${name}`);
+    if (paused.paused !== true || paused.next_runs.length !== 0) throw new Error(`after Pause: ${JSON.stringify(paused)}`);
+    await screenshot(page, "schedule-paused");
+    await page.getByRole("button", { name: `Resume schedule ${name}` }).click();
+    await srow.getByText("Active", { exact: true }).waitFor();
+    if ((await api("GET", `/schedules/${name}`)).paused !== false) throw new Error("Resume left it paused");
+    await page.getByRole("button", { name: `Delete schedule ${name}` }).click();
+    await page.getByRole("dialog", { name: `Delete schedule ${name}?` }).getByRole("button", { name: `Delete ${name}` }).click();
+    await page.locator("#schedules-empty").waitFor();
+    const left = await api("GET", "/schedules");
+    if (left.schedules.length !== 0) throw new Error(`after Delete: ${JSON.stringify(left)}`);
+  });
+}
+
 // ------------------------------------------------------------------ token
 
 async function tokenScenario() {
@@ -453,7 +533,7 @@ async function docsScenario() {
 }
 
 mkdirSync(artifacts, { recursive: true });
-const scenarios = { jobs: jobsScenario, token: tokenScenario, docs: docsScenario };
+const scenarios = { jobs: jobsScenario, lifecycle: lifecycleScenario, token: tokenScenario, docs: docsScenario };
 if (!scenarios[scenario]) throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(scenarios)}`);
 await scenarios[scenario]();
 step("passed");
