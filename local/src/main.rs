@@ -2,7 +2,7 @@
 //!
 //! With no subcommand it runs the whole system (see [`serve`]); `bench`
 //! measures the queue and the worker. The operator commands (info, enqueue,
-//! status, watch, cancel, reschedule, purge, requeue, schedules) are further
+//! jobs, status, watch, cancel, reschedule, purge, requeue, schedules) are further
 //! variants of [`Command`].
 
 mod bench;

@@ -45,6 +45,22 @@ pub enum Op {
         #[arg(long)]
         run_at: Option<String>,
     },
+    /// A page of a queue's jobs in one state: newest first, soonest due
+    /// first for scheduled and retrying jobs.
+    Jobs {
+        /// Queue name (default: the last of QUEUES).
+        #[arg(long)]
+        queue: Option<String>,
+        /// State: queued, scheduled, retrying, started, cancel_requested, finished, failed, canceled.
+        #[arg(long, default_value = "queued")]
+        state: String,
+        /// Jobs per page, 1 to 500.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// `next_cursor` of the previous page.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
     /// A job's state, progress and result.
     Status {
         /// Job id.
@@ -205,6 +221,19 @@ pub async fn run(cfg: Config, op: Op, json_out: bool) -> anyhow::Result<()> {
                 },
                 e @ Enqueued::Duplicate { .. } => print(format!("duplicate of {}", e.job_id()), json!(e)),
             }
+        }
+        Op::Jobs { queue, state, limit, cursor } => {
+            let status = Status::parse(&state).with_context(|| {
+                let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+                format!("--state {state:?} is not one of {}", names.join(", "))
+            })?;
+            let cursor = match cursor {
+                None => None,
+                Some(c) => Some(taskq::Cursor::parse(&c).with_context(|| format!("--cursor {c:?} is not a cursor"))?),
+            };
+            let queue = queue.unwrap_or_else(|| q.config().queue_for(false).to_owned());
+            let page = q.list(&queue, status, cursor.as_ref(), limit.clamp(1, 500)).await?;
+            print(jobs_text(&queue, status, &page), json!(page));
         }
         Op::Status { job_id } => {
             let job = find(&q, &job_id).await?;
@@ -428,6 +457,33 @@ fn info_text(counts: &[taskq::QueueCounts], workers: &[taskq::WorkerInfo]) -> St
             w.failed,
             w.heartbeat_age_ms as f64 / 1000.0
         ));
+    }
+    s
+}
+
+fn jobs_text(queue: &str, status: Status, page: &taskq::JobPage) -> String {
+    if page.jobs.is_empty() {
+        return format!("no {status} jobs in {queue}");
+    }
+    let mut s =
+        format!("{:<36}  {:<10}  {:<16}  {:<27}  {:<20}  attempts", "job", "task", "status", "enqueued", "runs");
+    for j in &page.jobs {
+        let runs = match (&j.run_at, j.status.is_waiting()) {
+            (Some(t), true) => countdown(t),
+            _ => "-".to_owned(),
+        };
+        s.push_str(&format!(
+            "\n{:<36}  {:<10}  {:<16}  {:<27}  {:<20}  {}",
+            j.id,
+            j.task,
+            j.status.as_str(),
+            j.enqueued_at,
+            runs,
+            attempts_text(j)
+        ));
+    }
+    if let Some(c) = &page.next_cursor {
+        s.push_str(&format!("\nmore: --cursor {c}"));
     }
     s
 }

@@ -149,6 +149,13 @@ async fn delayed_jobs_show_their_countdown_and_run_when_rescheduled() {
         text.contains("scheduled") && (text.contains("runs in 9 min") || text.contains("runs in 10 min")),
         "{text}"
     );
+    let (_, page) = local(&server, &["jobs", "--state", "scheduled"]);
+    assert_eq!(page["jobs"][0]["id"].as_str(), Some(id.as_str()), "{page}");
+    assert_eq!(local(&server, &["jobs", "--state", "queued"]).1["jobs"], serde_json::json!([]));
+    assert_eq!(local(&server, &["jobs", "--state", "retrying", "--queue", "high"]).1["jobs"], serde_json::json!([]));
+    assert_ne!(local(&server, &["jobs", "--state", "waiting"]).0, 0);
+    let (_, text) = local_text(&server, &["jobs", "--state", "scheduled"]);
+    assert!(text.contains(&id) && text.contains("runs in"), "{text}");
     let (_, info) = local(&server, &["info"]);
     assert_eq!(
         (info["queues"][1]["states"]["scheduled"].as_u64(), info["queues"][1]["count"].as_u64()),
