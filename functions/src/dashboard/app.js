@@ -939,7 +939,7 @@ function schedulesView() {
     live,
     async update() {
       const { body } = await api("GET", "schedules");
-      swap(live, schedulesTable(body.schedules || []));
+      swap(live, schedulesTable(Array.isArray(body) ? body : (body && body.schedules) || []));
     },
   };
 }
@@ -956,12 +956,12 @@ function schedulesTable(list) {
         el("th", { scope: "row" }, s.name),
         el("td", { class: "mono" }, s.cron),
         el("td", {}, s.timezone),
-        el("td", {}, s.task, el("span", { class: "muted" }, ` ${JSON.stringify(s.args)}`)),
+        el("td", {}, s.task ?? s.task_name, el("span", { class: "muted" }, ` ${JSON.stringify(s.args ?? s.payload ?? {})}`)),
         el("td", {}, s.queue),
         el("td", {}, s.paused
           ? el("span", { class: "badge paused" }, "Paused")
           : el("span", { class: "badge active" }, "Active")),
-        el("td", {}, s.paused || !s.next_runs.length
+        el("td", {}, s.paused || !(s.next_runs || []).length
           ? el("span", { class: "muted" }, s.paused ? "none while paused" : "—")
           : el("ul", { class: "plain" }, s.next_runs.slice(0, 3).map((t, i) =>
             el("li", {}, timeEl(t), i === 0 ? [" ", el("span", { class: "muted" }, countdownEl(t))] : null)))),
