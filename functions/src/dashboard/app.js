@@ -946,7 +946,7 @@ function schedulesView() {
 
 function schedulesTable(list) {
   if (!list.length) return el("section", { class: "panel" }, el("p", { id: "schedules-empty" }, "No schedules."));
-  return el("div", { class: "table-wrap panel", tabindex: 0, role: "region", "aria-label": "Schedules table", "data-key": "schedules-table" },
+  return el("section", { class: "panel" }, el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Schedules table", "data-key": "schedules-table" },
     el("table", { id: "schedules-table" },
       el("caption", { class: "visually-hidden" }, "Cron schedules, by name"),
       el("thead", {}, el("tr", {},
@@ -979,7 +979,7 @@ function schedulesTable(list) {
           el("button", {
             type: "button", class: "small danger", "data-key": `delete-${s.name}`, "aria-label": `Delete schedule ${s.name}`,
             onclick: (ev) => deleteSchedule(ev.currentTarget, s.name),
-          }, "Delete"))))))));
+          }, "Delete")))))))));
 }
 
 async function scheduleAction(button, method, path, message) {
