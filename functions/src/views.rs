@@ -226,6 +226,7 @@ impl From<Job> for JobView {
             retry: _,
             errors: _,
             schedule: _,
+            tick: _,
         } = j;
         JobView {
             job_id: id,
