@@ -192,7 +192,6 @@ async fn delayed_jobs_show_their_countdown_and_run_when_rescheduled() {
 }
 
 #[tokio::test]
-#[ignore = "needs the Queue schedule methods (put_schedule and the others)"]
 async fn schedules_are_created_listed_paused_resumed_and_deleted() {
     let server = RedisServer::start();
     let put = |extra: &[&str]| {
@@ -239,4 +238,22 @@ async fn schedules_are_created_listed_paused_resumed_and_deleted() {
     assert_ne!(local(&server, &["schedules", "delete", "nightly"]).0, 0);
     assert_ne!(local(&server, &["schedules", "get", "nightly"]).0, 0);
     assert_eq!(local(&server, &["schedules", "list"]).1["schedules"], serde_json::json!([]));
+
+    // With a worker running, a schedule due every second makes jobs that name it.
+    let every = ["schedules", "put", "every-second", "--cron", "* * * * * *", "--task", "long_task"];
+    assert_eq!(local(&server, &[&every[..], &["--args", r#"{"duration": 1}"#]].concat()).0, 0);
+    let stop = CancellationToken::new();
+    let w = worker::Worker::connect(server.config(), worker::tasks::registry()).await.unwrap();
+    let handle = tokio::spawn(w.run(stop.clone()));
+    let q = taskq::Queue::connect(server.config()).await.unwrap();
+    testkit::wait_for("the schedule's first job", std::time::Duration::from_secs(30), || async {
+        matches!(q.schedule("every-second").await, Ok(Some(s)) if s.last_job_id.is_some())
+    })
+    .await;
+    let (_, s) = local(&server, &["schedules", "get", "every-second"]);
+    let (_, made) = local(&server, &["status", s["last_job_id"].as_str().unwrap()]);
+    assert_eq!((made["schedule"].as_str(), made["task"].as_str()), (Some("every-second"), Some("long_task")), "{made}");
+    assert_eq!(local(&server, &["schedules", "pause", "every-second"]).1["paused"], true);
+    stop.cancel();
+    handle.await.unwrap().unwrap();
 }
