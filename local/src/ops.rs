@@ -501,7 +501,7 @@ fn job_text(j: &Job) -> String {
         ));
     }
     if let Some(name) = &j.schedule {
-        s.push_str(&format!("\n  schedule  {name}"));
+        s.push_str(&format!("\n  schedule  {name}  tick {}", j.tick.as_deref().unwrap_or("-")));
     }
     if let Some(p) = &j.progress {
         s.push_str(&format!(
