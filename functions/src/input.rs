@@ -5,8 +5,11 @@
 //! so that unknown fields are refused instead of silently ignored (a typo in
 //! `high` must not send a job to the wrong queue).
 
+use chrono::{DateTime, Utc};
 use lambda_http::Body;
 use serde_json::{Map, Value};
+
+use taskq::RetryPolicy;
 
 use crate::error::{ApiError, FieldError};
 
@@ -130,6 +133,58 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An optional number (integer or not).
+    pub fn number_opt(&mut self, name: &'a str) -> Option<f64> {
+        let v = self.get(name, false)?;
+        match v.as_f64() {
+            Some(n) if n.is_finite() => Some(n),
+            _ => {
+                self.error(name, "float_type", "Input should be a valid number");
+                None
+            }
+        }
+    }
+
+    /// An optional string.
+    pub fn string_opt(&mut self, name: &'a str) -> Option<String> {
+        match self.get(name, false)? {
+            Value::String(s) => Some(s.clone()),
+            _ => {
+                self.error(name, "string_type", "Input should be a valid string");
+                None
+            }
+        }
+    }
+
+    /// An optional whole number that fits in 64 bits.
+    pub fn integer_opt(&mut self, name: &'a str) -> Option<i64> {
+        self.obj.get(name).filter(|v| !v.is_null())?;
+        self.integer(name)
+    }
+
+    /// An optional object, `None` when absent.
+    pub fn object_opt(&mut self, name: &'a str) -> Option<&'a Map<String, Value>> {
+        match self.get(name, false)? {
+            Value::Object(m) => Some(m),
+            _ => {
+                self.error(name, "dict_type", "Input should be a valid dictionary");
+                None
+            }
+        }
+    }
+
+    /// Whether field `name` is present and not null (without reading it).
+    pub fn has(&self, name: &str) -> bool {
+        self.obj.get(name).is_some_and(|v| !v.is_null())
+    }
+
+    /// Takes the problems of a nested object's reader (its unknown fields included).
+    pub fn absorb(&mut self, nested: Fields<'_>) {
+        if let Err(ApiError::Validation(errors)) = nested.finish() {
+            self.errors.extend(errors);
+        }
+    }
+
     /// Adds a problem found outside the readers.
     pub fn reject(&mut self, name: &'a str, kind: &str, msg: &str) {
         self.error(name, kind, msg);
@@ -151,6 +206,104 @@ impl<'a> Fields<'a> {
         }
         if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
     }
+}
+
+/// Most seconds a `delay` may say: [`taskq::queue::MAX_DELAY`], 366 days.
+pub const MAX_DELAY_SECS: f64 = 31_622_400.0;
+
+/// How far in the past a `run_at` may be and still be read as "now": clocks differ.
+pub const PAST_TOLERANCE_SECS: i64 = 60;
+
+/// Reads `delay` (seconds from now) or `run_at` (RFC 3339 with an offset):
+/// when a job may run, `None` for at once (no field, `delay` 0, or a
+/// `run_at` at most [`PAST_TOLERANCE_SECS`] in the past). Each bad value is
+/// a problem naming its field; both fields together are one on `run_at`.
+pub fn when(f: &mut Fields<'_>) -> Option<DateTime<Utc>> {
+    let both = f.has("delay") && f.has("run_at");
+    let delay = f.number_opt("delay");
+    let run_at = f.string_opt("run_at");
+    if both {
+        f.reject("run_at", "value_error", "Give delay or run_at, not both");
+        return None;
+    }
+    let now = Utc::now();
+    if let Some(d) = delay {
+        if !(0.0..=MAX_DELAY_SECS).contains(&d) {
+            f.reject(
+                "delay",
+                "value_error",
+                &format!("Input should be a number of seconds from 0 to {MAX_DELAY_SECS}"),
+            );
+            return None;
+        }
+        let micros = (d * 1e6).round() as i64;
+        return Some(now + chrono::Duration::microseconds(micros)).filter(|_| micros > 0);
+    }
+    let s = run_at?;
+    let Ok(t) = DateTime::parse_from_rfc3339(&s) else {
+        f.reject("run_at", "datetime_parsing", "Input should be an RFC 3339 date and time with an offset");
+        return None;
+    };
+    let t = t.with_timezone(&Utc);
+    let max = chrono::Duration::seconds(MAX_DELAY_SECS as i64);
+    if t < now - chrono::Duration::seconds(PAST_TOLERANCE_SECS) {
+        f.reject(
+            "run_at",
+            "value_error",
+            &format!("Input should not be more than {PAST_TOLERANCE_SECS} s in the past"),
+        );
+        None
+    } else if t > now + max {
+        f.reject("run_at", "value_error", "Input should be at most 366 days ahead");
+        None
+    } else {
+        Some(t).filter(|t| *t > now)
+    }
+}
+
+/// A `retry` object as given: each field optional, the others from the
+/// task's policy or the configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RetryOverride {
+    /// Retries after the first attempt.
+    pub max: Option<u32>,
+    /// Base wait, seconds.
+    pub backoff: Option<f64>,
+    /// Longest wait, seconds.
+    pub backoff_max: Option<f64>,
+}
+
+impl RetryOverride {
+    /// The fields given, the others from `defaults`.
+    pub fn over(self, defaults: RetryPolicy) -> RetryPolicy {
+        RetryPolicy {
+            max: self.max.unwrap_or(defaults.max),
+            backoff: self.backoff.unwrap_or(defaults.backoff),
+            backoff_max: self.backoff_max.unwrap_or(defaults.backoff_max),
+        }
+    }
+}
+
+/// Reads the optional `retry` object: its fields' types here, its bounds
+/// once merged with the defaults ([`taskq::queue::check_retry`]).
+pub fn retry(f: &mut Fields<'_>) -> Option<RetryOverride> {
+    let obj = f.object_opt("retry")?;
+    let mut at = f.at.clone();
+    at.push("retry");
+    let mut r = Fields::new(obj, &at);
+    let max = r.integer_opt("max");
+    let max = match max {
+        Some(n) if !(0..=i64::from(taskq::queue::MAX_RETRIES)).contains(&n) => {
+            let msg = format!("Input should be a whole number of retries from 0 to {}", taskq::queue::MAX_RETRIES);
+            r.reject("max", "value_error", &msg);
+            None
+        }
+        m => m.map(|n| n as u32),
+    };
+    let backoff = r.number_opt("backoff");
+    let backoff_max = r.number_opt("backoff_max");
+    f.absorb(r);
+    Some(RetryOverride { max, backoff, backoff_max })
 }
 
 #[cfg(test)]
