@@ -300,6 +300,8 @@ pub struct JobView {
     pub errors: Vec<AttemptErrorView>,
     /// The schedule that made it, if any.
     pub schedule: Option<String>,
+    /// The schedule's tick it was made for (RFC 3339), if a schedule made it.
+    pub tick: Option<String>,
 }
 
 impl From<Job> for JobView {
@@ -328,6 +330,7 @@ impl From<Job> for JobView {
             retry,
             errors,
             schedule,
+            tick,
         } = j;
         JobView {
             job_id: id,
@@ -351,6 +354,7 @@ impl From<Job> for JobView {
             attempts_left,
             errors: errors.into_iter().map(Into::into).collect(),
             schedule,
+            tick,
         }
     }
 }
