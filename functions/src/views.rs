@@ -409,7 +409,7 @@ pub struct PurgeReply {
 /// GET /jobs: one page.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct JobPageView {
-    /// Jobs, newest first.
+    /// Jobs, newest first (scheduled and retrying: soonest due first).
     pub jobs: Vec<JobView>,
     /// Pass as `cursor` for the next page; absent on the last page. It names
     /// where this page stopped, so jobs added or ended meanwhile do not shift
