@@ -47,6 +47,7 @@ pub struct EnqueueRequest {
     /// Seconds to wait before the job enters its queue, 0 to 31622400
     /// (366 days); the job is `scheduled` meanwhile. Not with `run_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 31_622_400)]
     pub delay: Option<f64>,
     /// When the job enters its queue (RFC 3339 with an offset), at most 366
     /// days ahead; up to 60 s in the past means now. Not with `delay`.
@@ -73,6 +74,7 @@ pub struct UserTaskRequest {
     /// Seconds to wait before the job enters its queue, 0 to 31622400
     /// (366 days); the job is `scheduled` meanwhile. Not with `run_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 31_622_400)]
     pub delay: Option<f64>,
     /// When the job enters its queue (RFC 3339 with an offset), at most 366
     /// days ahead; up to 60 s in the past means now. Not with `delay`.
@@ -90,12 +92,15 @@ pub struct UserTaskRequest {
 pub struct RetryRequest {
     /// Retries after the first attempt, 0 to 100 (0: never retried).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 100)]
     pub max: Option<u32>,
     /// Base wait in seconds, above 0 and at most 86400.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(exclusive_minimum = 0, maximum = 86_400)]
     pub backoff: Option<f64>,
     /// Longest wait in seconds, from `backoff` to 604800.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(exclusive_minimum = 0, maximum = 604_800)]
     pub backoff_max: Option<f64>,
 }
 
@@ -523,6 +528,7 @@ pub struct HealthReply {
 pub struct RescheduleRequest {
     /// Seconds from now, 0 to 31622400. Not with `run_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 31_622_400)]
     pub delay: Option<f64>,
     /// RFC 3339 with an offset, at most 366 days ahead; up to 60 s in the
     /// past means now. Not with `delay`.
