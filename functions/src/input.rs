@@ -346,6 +346,27 @@ mod tests {
     }
 
     #[test]
+    fn delay_and_run_at_read_as_a_time_or_now() {
+        let read = |v: Value| {
+            let o = obj(v);
+            let mut f = Fields::new(&o, &["body"]);
+            let t = when(&mut f);
+            (t, f.finish().err())
+        };
+        assert_eq!(read(json!({})), (None, None));
+        assert_eq!(read(json!({"delay": 0})), (None, None));
+        let (t, err) = read(json!({"delay": 90}));
+        let ahead = t.expect("a time") - Utc::now();
+        assert!(err.is_none() && (89..=90).contains(&ahead.num_seconds()), "{ahead}");
+        let recent = (Utc::now() - chrono::Duration::seconds(59)).to_rfc3339();
+        assert_eq!(read(json!({"run_at": recent})), (None, None), "within the tolerance: now");
+        let (t, err) = read(json!({"run_at": "2100-01-01T00:00:00+01:00"}));
+        assert!(t.is_none() && err.is_some(), "beyond a year");
+        let future = (Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+        assert!(read(json!({"run_at": future})).0.is_some());
+    }
+
+    #[test]
     fn bodies_must_be_json_objects() {
         for (body, kind) in
             [("", "missing"), ("  ", "missing"), ("[1]", "model_attributes_type"), ("{", "json_invalid")]

@@ -91,7 +91,11 @@ pub(super) async fn enqueue(
     }
     let done = call.redis(move |q| async move { q.enqueue(&job).await }).await?;
     let mut reply = EnqueueReply::from(done);
-    if let (EnqueueReply::Created { status, run_at, .. }, Some(t)) = (&mut reply, life.run_at) {
+    // Said only of a time still ahead once the job is written: a time that
+    // passed meanwhile may have put the job on its queue directly.
+    if let (EnqueueReply::Created { status, run_at, .. }, Some(t)) = (&mut reply, life.run_at)
+        && t > Utc::now()
+    {
         *status = Some(JobStatus::Scheduled);
         *run_at = Some(t.to_rfc3339_opts(SecondsFormat::Micros, true));
     }
