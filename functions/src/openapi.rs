@@ -23,9 +23,10 @@ use crate::routes::{Access, Paths, ROUTES};
     ),
     components(schemas(ErrorBody, ValidationBody, FieldError)),
     tags(
-        (name = "tasks", description = "Enqueue, follow, cancel and requeue jobs"),
-        (name = "queues", description = "Queue counts and purge"),
+        (name = "tasks", description = "Enqueue (now, later or with retries), follow, cancel, reschedule and requeue jobs"),
+        (name = "queues", description = "Queue counts, purge, and requeue of failed jobs"),
         (name = "jobs", description = "Jobs by queue and state"),
+        (name = "schedules", description = "Cron schedules: one job per tick"),
         (name = "workers", description = "Workers and throughput"),
         (name = "health", description = "Liveness"),
         (name = "docs", description = "This documentation and the dashboard"),

@@ -2,15 +2,16 @@
 //! Idempotency-Key header and the answers), made by [`enqueue_handler!`],
 //! and the enqueue itself, with catalogue errors mapped to fields of the body.
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use lambda_http::http::StatusCode;
 use serde_json::{Map, Value};
 use taskq::NewJob;
 
 use crate::error::{ApiError, FieldError};
-use crate::input::Fields;
+use crate::input::{self, Fields, RetryOverride};
 use crate::reply::{Reply, json};
 use crate::request::{Call, idempotency_key};
-use crate::views::EnqueueReply;
+use crate::views::{EnqueueReply, JobStatus};
 
 /// Declares an enqueue endpoint's `handle`: its doc comment (the operation's
 /// summary), path, body type and what its 422 says differ; the header and
@@ -41,6 +42,23 @@ macro_rules! enqueue_handler {
 }
 pub(super) use enqueue_handler;
 
+/// The body fields every enqueue endpoint takes besides the task's own:
+/// `delay` or `run_at`, and `retry`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Lifecycle {
+    /// When the job may run; `None` for at once.
+    pub run_at: Option<DateTime<Utc>>,
+    /// The request's retry fields, if it gave any.
+    pub retry: Option<RetryOverride>,
+}
+
+impl Lifecycle {
+    /// Reads `delay`, `run_at` and `retry` from the body's fields.
+    pub fn read(f: &mut Fields<'_>) -> Self {
+        Lifecycle { run_at: input::when(f), retry: input::retry(f) }
+    }
+}
+
 /// Checks `args` against the catalogue and enqueues: nothing is written unless every check passed.
 /// `loc` says where an argument came from in the request body.
 pub(super) async fn enqueue(
@@ -48,6 +66,7 @@ pub(super) async fn enqueue(
     task: &str,
     args: Map<String, Value>,
     high: bool,
+    life: Lifecycle,
     loc: fn(&str) -> Vec<String>,
 ) -> Reply {
     let idempotency_key = idempotency_key(call.headers())?;
@@ -62,8 +81,25 @@ pub(super) async fn enqueue(
         other => other.into(),
     })?;
     job.idempotency_key = idempotency_key;
+    job.run_at = life.run_at;
+    if let Some(r) = life.retry {
+        // The fields not given come from the task's policy, else the configuration.
+        let defaults = taskq::catalogue::find(task).and_then(|t| t.retry).unwrap_or_else(|| config.retry_defaults());
+        let policy = r.over(defaults);
+        taskq::queue::check_retry(&policy)?;
+        job.retry = Some(policy);
+    }
     let done = call.redis(move |q| async move { q.enqueue(&job).await }).await?;
-    Ok(json(StatusCode::OK, &EnqueueReply::from(done)))
+    let mut reply = EnqueueReply::from(done);
+    // Said only of a time still ahead once the job is written: a time that
+    // passed meanwhile may have put the job on its queue directly.
+    if let (EnqueueReply::Created { status, run_at, .. }, Some(t)) = (&mut reply, life.run_at)
+        && t > Utc::now()
+    {
+        *status = Some(JobStatus::Scheduled);
+        *run_at = Some(t.to_rfc3339_opts(SecondsFormat::Micros, true));
+    }
+    Ok(json(StatusCode::OK, &reply))
 }
 
 /// FastAPI's error type for a catalogue message (serde's wording).
@@ -86,6 +122,7 @@ pub(super) async fn enqueue_user_task(call: Call, task: &str) -> Reply {
     let user_id = f.integer("user_id");
     let duration = f.number("duration");
     let high = f.boolean_or("high", false);
+    let life = Lifecycle::read(&mut f);
     f.finish()?;
     let (Some(user_id), Some(_)) = (user_id, duration) else {
         return Err(ApiError::invalid(&["body"], "missing", "Field required"));
@@ -94,5 +131,5 @@ pub(super) async fn enqueue_user_task(call: Call, task: &str) -> Reply {
     args.insert("user_id".into(), user_id.into());
     // The number as sent (5 stays 5, not 5.0): identical requests hash alike.
     args.insert("duration".into(), body["duration"].clone());
-    enqueue(call, task, args, high, |field| vec!["body".into(), field.into()]).await
+    enqueue(call, task, args, high, life, |field| vec!["body".into(), field.into()]).await
 }

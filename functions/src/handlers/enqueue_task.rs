@@ -29,6 +29,7 @@ async fn read_and_enqueue(call: Call) -> Reply {
     let duration = f.number("duration");
     let payload = f.object_or_empty("payload");
     let high = f.boolean_or("high", false);
+    let life = super::enqueue::Lifecycle::read(&mut f);
     if let Some(t) = &task
         && taskq::catalogue::find(t).is_none()
     {
@@ -53,7 +54,7 @@ async fn read_and_enqueue(call: Call) -> Reply {
         args
     };
     let loc = if long_task { long_task_loc } else { payload_loc };
-    super::enqueue::enqueue(call, &task, args, high, loc).await
+    super::enqueue::enqueue(call, &task, args, high, life, loc).await
 }
 
 fn long_task_loc(field: &str) -> Vec<String> {

@@ -1,5 +1,5 @@
 //! GET /jobs?queue=&state=&cursor=&limit=: a queue's jobs in one state,
-//! newest first, a page at a time.
+//! newest first (scheduled and retrying: soonest due first), a page at a time.
 
 use lambda_http::http::StatusCode;
 use taskq::{Cursor, Status};
@@ -18,14 +18,14 @@ pub const MAX_LIMIT: usize = 500;
 #[utoipa::path(get, path = "/jobs", tag = "jobs",
     params(
         ("queue" = String, Query, description = "A queue of QUEUES"),
-        ("state" = Option<crate::views::JobStatus>, Query, description = "Jobs in this state (default `queued`)"),
+        ("state" = Option<crate::views::JobStatus>, Query, description = "Jobs in this state (default `queued`); `scheduled` and `retrying` list waiting jobs"),
         ("cursor" = Option<String>, Query, max_length = 80, pattern = "^[a-z]:[!-~]+$",
             description = "`next_cursor` of the previous page of the same queue and state, as it was given: \
                 at most 80 characters; anything else is refused (422)"),
         ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "Jobs per page, 1 to 500 (default 50)"),
     ),
     responses(
-        (status = 200, description = "One page, newest first", body = JobPageView),
+        (status = 200, description = "One page, newest first (scheduled and retrying: soonest due first)", body = JobPageView),
         (status = 404, description = "No such queue", body = ErrorBody),
         (status = 422, description = "Missing or malformed parameter", body = ValidationBody),
         (status = 503, description = "Redis is unreachable", body = ErrorBody),
