@@ -252,7 +252,6 @@ fn scheduled_job_and_schedule(redis: &RedisServer, schedule: &str) -> String {
 }
 
 #[test]
-#[ignore = "needs the reschedule, requeue-all and schedule API routes and the Queue schedule methods"]
 fn dashboard_runs_scheduled_jobs_now_requeues_dead_letters_and_pauses_schedules() {
     let stack = Stack::start("lifecycle", &[]);
     let failed = failed_job(&stack.redis);
