@@ -126,7 +126,11 @@ impl From<taskq::Error> for ApiError {
             ),
             taskq::Error::InvalidArgs(a) => ApiError::invalid(&["body", &a.field], "value_error", a.message),
             full @ taskq::Error::QueueFull { .. } => ApiError::QueueFull(format!("{full}; try again later")),
-            taskq::Error::Invalid { field, message } => ApiError::invalid(&["body", field], "value_error", message),
+            taskq::Error::Invalid { field, message } => {
+                // `retry.max` is `["body", "retry", "max"]`.
+                let loc: Vec<&str> = std::iter::once("body").chain(field.split('.')).collect();
+                ApiError::invalid(&loc, "value_error", message)
+            }
             taskq::Error::CursorMismatch => ApiError::Validation(vec![cursor_error()]),
             taskq::Error::Damaged(d) => {
                 tracing::error!(error = %d, "damaged job");

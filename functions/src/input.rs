@@ -5,10 +5,19 @@
 //! so that unknown fields are refused instead of silently ignored (a typo in
 //! `high` must not send a job to the wrong queue).
 
+use chrono::{DateTime, Utc};
 use lambda_http::Body;
 use serde_json::{Map, Value};
+use taskq::RetryPolicy;
 
 use crate::error::{ApiError, FieldError};
+
+/// Longest `delay`, in seconds: [`taskq::queue::MAX_DELAY`] (366 days).
+pub const MAX_DELAY_SECS: u64 = taskq::queue::MAX_DELAY.as_secs();
+
+/// How far in the past a `run_at` may be and still be taken as "now" (clock
+/// skew between client and server); further back it is refused.
+pub const RUN_AT_TOLERANCE_SECS: i64 = 60;
 
 /// Parses `body` as a JSON object.
 pub fn body_object(body: &Body) -> Result<Map<String, Value>, ApiError> {
@@ -106,6 +115,148 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An optional number (integer or not).
+    pub fn number_opt(&mut self, name: &'a str) -> Option<f64> {
+        match self.get(name, false)?.as_f64() {
+            Some(n) if n.is_finite() => Some(n),
+            _ => {
+                self.error(name, "float_type", "Input should be a valid number");
+                None
+            }
+        }
+    }
+
+    /// An optional string.
+    pub fn string_opt(&mut self, name: &'a str) -> Option<String> {
+        self.get(name, false)?;
+        self.string(name)
+    }
+
+    /// An optional whole number that fits in 64 bits.
+    pub fn integer_opt(&mut self, name: &'a str) -> Option<i64> {
+        self.get(name, false)?;
+        self.integer(name)
+    }
+
+    /// An optional object.
+    pub fn object_opt(&mut self, name: &'a str) -> Option<&'a Map<String, Value>> {
+        match self.get(name, false)? {
+            Value::Object(m) => Some(m),
+            _ => {
+                self.error(name, "dict_type", "Input should be a valid dictionary");
+                None
+            }
+        }
+    }
+
+    /// When the job runs, from `delay` (seconds from now, 0 to
+    /// [`MAX_DELAY_SECS`]) or `run_at` (RFC 3339 with an offset, at most
+    /// [`MAX_DELAY_SECS`] ahead, at most [`RUN_AT_TOLERANCE_SECS`] behind);
+    /// not both. `None`: at once (neither given, a zero delay, or a `run_at`
+    /// not after `now`).
+    pub fn run_at(&mut self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let delay = self.get("delay", false);
+        let run_at = self.get("run_at", false);
+        if delay.is_some() && run_at.is_some() {
+            self.error("run_at", "value_error", "Give delay or run_at, not both");
+            return None;
+        }
+        let max = chrono::Duration::seconds(MAX_DELAY_SECS as i64);
+        if let Some(d) = delay {
+            let Some(secs) = d.as_f64().filter(|s| s.is_finite()) else {
+                self.error("delay", "float_type", "Input should be a valid number");
+                return None;
+            };
+            if secs < 0.0 {
+                self.error("delay", "greater_than_equal", "Input should be greater than or equal to 0");
+                return None;
+            }
+            if secs > MAX_DELAY_SECS as f64 {
+                self.error(
+                    "delay",
+                    "less_than_equal",
+                    &format!("Input should be less than or equal to {MAX_DELAY_SECS}"),
+                );
+                return None;
+            }
+            let d = std::time::Duration::from_secs_f64(secs);
+            return (!d.is_zero()).then(|| now + chrono::Duration::from_std(d).unwrap_or(max));
+        }
+        let v = run_at?;
+        let Value::String(text) = v else {
+            self.error("run_at", "string_type", "Input should be a valid string");
+            return None;
+        };
+        let t = match DateTime::parse_from_rfc3339(text) {
+            Ok(t) => t.with_timezone(&Utc),
+            Err(e) => {
+                let msg = format!(
+                    "Input should be an RFC 3339 date and time with an offset, such as 2026-12-01T09:30:00Z: {e}"
+                );
+                self.error("run_at", "datetime_parsing", &msg);
+                return None;
+            }
+        };
+        if t < now - chrono::Duration::seconds(RUN_AT_TOLERANCE_SECS) {
+            self.error(
+                "run_at",
+                "value_error",
+                &format!("{text} is more than {RUN_AT_TOLERANCE_SECS} seconds in the past"),
+            );
+            return None;
+        }
+        if t > now + max {
+            let msg = format!("{text} is more than {} days ahead", MAX_DELAY_SECS / 86_400);
+            self.error("run_at", "value_error", &msg);
+            return None;
+        }
+        (t > now).then_some(t)
+    }
+
+    /// The `retry` object, `{max, backoff, backoff_max}`, each optional: a
+    /// field not given is `defaults`' (the task's or the configured policy),
+    /// except that a `backoff` above the default `backoff_max` raises it to
+    /// `backoff`. Checked with [`taskq::queue::check_retry`]; `None` when
+    /// absent or wrong (the problems are recorded, each naming its field).
+    pub fn retry(&mut self, defaults: RetryPolicy) -> Option<RetryPolicy> {
+        let obj = self.object_opt("retry")?;
+        let mut at = self.at.clone();
+        at.push("retry");
+        let mut sub = Fields::new(obj, &at);
+        let max = sub.integer_opt("max");
+        let backoff = sub.number_opt("backoff");
+        let backoff_max = sub.number_opt("backoff_max");
+        if let Some(m) = max
+            && m < 0
+        {
+            sub.reject("max", "greater_than_equal", "Input should be greater than or equal to 0");
+        }
+        let errors = sub.into_errors();
+        if !errors.is_empty() {
+            self.errors.extend(errors);
+            return None;
+        }
+        let backoff = backoff.unwrap_or(defaults.backoff);
+        let p = RetryPolicy {
+            max: max.map_or(defaults.max, |m| u32::try_from(m).unwrap_or(u32::MAX)),
+            backoff,
+            backoff_max: backoff_max.unwrap_or(defaults.backoff_max.max(backoff)),
+        };
+        match taskq::queue::check_retry(&p) {
+            Ok(()) => Some(p),
+            Err(taskq::Error::Invalid { field, message }) => {
+                let mut loc: Vec<&str> = self.at.clone();
+                loc.extend(field.split('.'));
+                self.errors.push(FieldError::new(&loc, "value_error", message));
+                None
+            }
+            Err(other) => {
+                self.errors.push(FieldError::new(&at, "value_error", other.to_string()));
+                None
+            }
+        }
+    }
+
     /// An optional boolean.
     pub fn boolean_or(&mut self, name: &'a str, default: bool) -> bool {
         match self.get(name, false) {
@@ -136,7 +287,13 @@ impl<'a> Fields<'a> {
     }
 
     /// Every problem found, unknown fields included; `Ok` if there is none.
-    pub fn finish(mut self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<(), ApiError> {
+        let errors = self.into_errors();
+        if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+    }
+
+    /// Every problem found, unknown fields included.
+    pub fn into_errors(mut self) -> Vec<FieldError> {
         let obj = self.obj;
         for key in obj.keys() {
             if !self.known.contains(&key.as_str()) {
@@ -149,7 +306,7 @@ impl<'a> Fields<'a> {
                 });
             }
         }
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
+        self.errors
     }
 }
 

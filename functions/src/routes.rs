@@ -92,10 +92,14 @@ routes! {
     CANCEL_TASK: "DELETE" "/tasks/{job_id}" => cancel_task, Token;
     /// Put a failed or canceled job back on its queue.
     REQUEUE_TASK: "POST" "/tasks/{job_id}/requeue" => requeue_task, Token;
+    /// Move a scheduled or retrying job to another time, or run it now.
+    RESCHEDULE_TASK: "POST" "/tasks/{job_id}/reschedule" => reschedule_task, Token;
     /// Every queue with its counts.
     LIST_QUEUES: "GET" "/queues" => list_queues, Token;
     /// Cancel every job waiting in a queue.
     PURGE_QUEUE: "DELETE" "/queues/{queue_name}/purge" => purge_queue, Token;
+    /// Put every failed job of a queue back on it.
+    REQUEUE_FAILED: "POST" "/queues/{queue_name}/requeue" => requeue_failed, Token;
     /// A queue's jobs in one state, newest first, paged.
     LIST_JOBS: "GET" "/jobs" => list_jobs, Token;
     /// Live workers.

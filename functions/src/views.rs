@@ -16,7 +16,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use taskq::{Enqueued, Job, JobError, JobPage, Progress, QueueCounts, Status, WorkerInfo, queue::MinuteStats};
+use taskq::schedule::{Missed, Schedule, ScheduleSpec};
+use taskq::{
+    AttemptError, Enqueued, Job, JobError, JobPage, Progress, QueueCounts, RetryPolicy, Status, WorkerInfo,
+    queue::MinuteStats,
+};
 use utoipa::ToSchema;
 
 /// POST /tasks: the starter's body.
@@ -40,6 +44,17 @@ pub struct EnqueueRequest {
     /// `false` on the last one (`default`).
     #[serde(default)]
     pub high: bool,
+    /// Seconds to wait before the job may run, 0 to 31622400 (366 days); not with `run_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<f64>,
+    /// When the job may run (RFC 3339 with an offset), at most 366 days ahead; not with
+    /// `delay`. Up to 60 seconds in the past runs at once; further back is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_at: Option<String>,
+    /// Its own retry policy; fields not given are the task's (or RETRY_MAX,
+    /// RETRY_BACKOFF, RETRY_BACKOFF_MAX).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryRequest>,
 }
 
 /// POST /tasks/a and /tasks/b: the starter's body.
@@ -54,6 +69,34 @@ pub struct UserTaskRequest {
     /// `false` on the last one (`default`).
     #[serde(default)]
     pub high: bool,
+    /// Seconds to wait before the job may run, 0 to 31622400 (366 days); not with `run_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<f64>,
+    /// When the job may run (RFC 3339 with an offset), at most 366 days ahead; not with
+    /// `delay`. Up to 60 seconds in the past runs at once; further back is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_at: Option<String>,
+    /// Its own retry policy; fields not given are the task's (or RETRY_MAX,
+    /// RETRY_BACKOFF, RETRY_BACKOFF_MAX).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryRequest>,
+}
+
+/// A retry policy as a request gives it: every field optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"max": 3, "backoff": 2, "backoff_max": 60}))]
+pub struct RetryRequest {
+    /// Retries after the first attempt, 0 (never retried) to 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+    /// Base wait before the first retry, seconds: above 0, at most 86400.
+    /// The n-th retry waits between half and all of `backoff * 2^(n-1)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<f64>,
+    /// Longest wait, seconds: from `backoff` to 604800. When not given it is
+    /// the default one, or `backoff` if that is larger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_max: Option<f64>,
 }
 
 /// What an enqueue did: a new job, or the job that already holds the idempotency key.
@@ -66,6 +109,12 @@ pub enum EnqueueReply {
         job_id: String,
         /// Its queue.
         queue: String,
+        /// `scheduled` when it waits for its time (`delay`, `run_at`); absent when it is queued.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<JobStatus>,
+        /// When a scheduled job enters its queue (RFC 3339, UTC, microseconds).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        run_at: Option<String>,
     },
     /// An identical request (or one with the same `Idempotency-Key`) made this job, which has not ended.
     Duplicate {
@@ -76,12 +125,24 @@ pub enum EnqueueReply {
     },
 }
 
-impl From<Enqueued> for EnqueueReply {
-    fn from(e: Enqueued) -> Self {
+impl EnqueueReply {
+    /// The answer to an enqueue asked to run at `run_at` (`None`: at once).
+    pub fn new(e: Enqueued, run_at: Option<chrono::DateTime<chrono::Utc>>) -> Self {
         match e {
-            Enqueued::Created { job_id, queue } => EnqueueReply::Created { job_id, queue },
+            Enqueued::Created { job_id, queue } => EnqueueReply::Created {
+                job_id,
+                queue,
+                status: run_at.map(|_| JobStatus::Scheduled),
+                run_at: run_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            },
             Enqueued::Duplicate { duplicate, job_id } => EnqueueReply::Duplicate { duplicate, job_id },
         }
+    }
+}
+
+impl From<Enqueued> for EnqueueReply {
+    fn from(e: Enqueued) -> Self {
+        EnqueueReply::new(e, None)
     }
 }
 
@@ -91,12 +152,12 @@ impl From<Enqueued> for EnqueueReply {
 pub enum JobStatus {
     /// Waiting in a queue.
     Queued,
+    /// Waiting for its time (`delay`, `run_at`, a schedule) before it enters its queue.
+    Scheduled,
+    /// Failed an attempt; waiting for its next one (`run_at`).
+    Retrying,
     /// Running on a worker.
     Started,
-    /// Waiting for its time before it enters its queue.
-    Scheduled,
-    /// Failed an attempt; waiting for its next one.
-    Retrying,
     /// Running, and asked to stop.
     CancelRequested,
     /// Ended with a result.
@@ -161,6 +222,47 @@ impl From<JobError> for JobErrorView {
     }
 }
 
+/// How a job is retried after a failed attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({"max": 3, "backoff": 2.0, "backoff_max": 60.0}))]
+pub struct RetryView {
+    /// Retries after the first attempt.
+    pub max: u32,
+    /// Base wait, seconds: the n-th retry waits between half and all of
+    /// `min(backoff_max, backoff * 2^(n-1))`.
+    pub backoff: f64,
+    /// Longest wait, seconds.
+    pub backoff_max: f64,
+}
+
+impl From<RetryPolicy> for RetryView {
+    fn from(p: RetryPolicy) -> Self {
+        let RetryPolicy { max, backoff, backoff_max } = p;
+        RetryView { max, backoff, backoff_max }
+    }
+}
+
+/// The error of one earlier attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AttemptErrorView {
+    /// Which attempt failed (1 for the first).
+    pub attempt: u32,
+    /// When it failed (RFC 3339).
+    pub at: String,
+    /// `error`, `timeout` or `panic` (the failures that are retried).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Detail for people.
+    pub message: String,
+}
+
+impl From<AttemptError> for AttemptErrorView {
+    fn from(e: AttemptError) -> Self {
+        let AttemptError { attempt, at, error: JobError { kind, message } } = e;
+        AttemptErrorView { attempt, at, kind, message }
+    }
+}
+
 /// A job: GET /tasks/{job_id}, and each entry of GET /jobs.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct JobView {
@@ -199,10 +301,22 @@ pub struct JobView {
     pub timeout: f64,
     /// Worker running it, or that ran it last.
     pub worker: Option<String>,
+    /// When a scheduled or retrying job enters its queue (RFC 3339, UTC).
+    pub run_at: Option<String>,
+    /// Its retry policy; null when it is never retried.
+    pub retry: Option<RetryView>,
+    /// Attempts it may still get (`retry.max + 1 - attempts`); null without a retry policy.
+    pub attempts_left: Option<u32>,
+    /// Errors of its earlier failed attempts, oldest first (the latest 10);
+    /// `error` holds the last one once it has failed for good.
+    pub errors: Vec<AttemptErrorView>,
+    /// The schedule that made it, if any.
+    pub schedule: Option<String>,
 }
 
 impl From<Job> for JobView {
     fn from(j: Job) -> Self {
+        let attempts_left = j.attempts_left();
         let Job {
             id,
             task,
@@ -222,10 +336,10 @@ impl From<Job> for JobView {
             // Internal: the name of a Redis key.
             idempotency_key: _,
             worker,
-            run_at: _,
-            retry: _,
-            errors: _,
-            schedule: _,
+            run_at,
+            retry,
+            errors,
+            schedule,
         } = j;
         JobView {
             job_id: id,
@@ -244,6 +358,11 @@ impl From<Job> for JobView {
             attempts,
             timeout,
             worker,
+            run_at,
+            retry: retry.map(Into::into),
+            attempts_left,
+            errors: errors.into_iter().map(Into::into).collect(),
+            schedule,
         }
     }
 }
@@ -259,6 +378,178 @@ pub struct JobStatusReply {
     pub status: JobStatus,
 }
 
+/// POST /tasks/{job_id}/reschedule: when the job should run. An empty body
+/// or `{}` runs it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"delay": 600}))]
+pub struct RescheduleRequest {
+    /// Seconds from now, 0 to 31622400 (366 days); not with `run_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<f64>,
+    /// When (RFC 3339 with an offset), at most 366 days ahead; up to 60
+    /// seconds in the past means now. Not with `delay`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_at: Option<String>,
+}
+
+/// POST /tasks/{job_id}/reschedule: what became of the job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"job_id": "8b0c5ab4-3f7a-4d39-9e1e-1f6f1b2f4a10", "status": "scheduled",
+    "run_at": "2026-12-01T09:30:00.000000Z"}))]
+pub struct RescheduleReply {
+    /// The job.
+    pub job_id: String,
+    /// `queued` (its time had come: it is on its queue now), or `scheduled` /
+    /// `retrying` (it waits until `run_at`).
+    pub status: JobStatus,
+    /// When a waiting job enters its queue (RFC 3339, UTC); absent once queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_at: Option<String>,
+}
+
+/// POST /queues/{queue_name}/requeue: the failed jobs put back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"queue": "default", "requeued": 3}))]
+pub struct RequeueFailedReply {
+    /// The queue.
+    pub queue: String,
+    /// Failed jobs put back on it (those that had failed when the call began).
+    pub requeued: u64,
+}
+
+/// What a schedule does with ticks that passed while no worker ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MissedView {
+    /// No job for them; go on from the next tick (the default).
+    Skip,
+    /// One job for all of them, then go on from the next tick.
+    RunOnce,
+}
+
+impl From<Missed> for MissedView {
+    fn from(m: Missed) -> Self {
+        match m {
+            Missed::Skip => MissedView::Skip,
+            Missed::RunOnce => MissedView::RunOnce,
+        }
+    }
+}
+
+/// PUT /schedules/{name}: a schedule's definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"cron": "30 2 * * *", "timezone": "Europe/Berlin", "task_name": "task_a",
+    "args": {"user_id": 7, "duration": 5}, "missed": "skip"}))]
+pub struct ScheduleRequest {
+    /// Cron expression: 5 fields (minute hour day-of-month month day-of-week),
+    /// 6 with seconds first, or `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly`.
+    pub cron: String,
+    /// IANA time zone the expression is read in (`Europe/Berlin`); `UTC` by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// A task of the catalogue: `long_task`, `task_a` or `task_b`.
+    pub task_name: String,
+    /// The task's arguments, as the task takes them (checked like an
+    /// enqueue's): `{"duration": 10, "payload": {}}` for `long_task`,
+    /// `{"user_id": 7, "duration": 5}` for `task_a` and `task_b`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub args: Map<String, Value>,
+    /// A queue of QUEUES; the last one (`default`) unless `high` is given. Not with `high`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// `true` puts its jobs on the first queue of QUEUES (`high`), `false`
+    /// on the last one, like an enqueue body. Not with `queue`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<bool>,
+    /// Ticks missed while no worker ran: `skip` (the default) or `run_once`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed: Option<MissedView>,
+}
+
+/// A schedule: its definition and state.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({"name": "nightly-report", "cron": "30 2 * * *", "timezone": "Europe/Berlin",
+    "task": "task_a", "args": {"user_id": 7, "duration": 5}, "queue": "default", "missed": "skip",
+    "paused": false, "next_runs": ["2026-12-03T01:30:00Z", "2026-12-04T01:30:00Z"], "last_run_at": null,
+    "last_job_id": null, "created_at": "2026-12-02T20:00:00.000000Z", "updated_at": "2026-12-02T20:00:00.000000Z"}))]
+pub struct ScheduleView {
+    /// Its name: 1 to 100 letters, digits, `_`, `.` or `-`.
+    pub name: String,
+    /// Cron expression.
+    pub cron: String,
+    /// IANA time zone the expression is read in.
+    pub timezone: String,
+    /// Task name.
+    pub task: String,
+    /// Arguments of each job.
+    #[schema(value_type = Object)]
+    pub args: Value,
+    /// Queue its jobs go on.
+    pub queue: String,
+    /// Ticks missed while no worker ran.
+    pub missed: MissedView,
+    /// Whether it is paused (makes no jobs).
+    pub paused: bool,
+    /// Its next ticks (RFC 3339, UTC), soonest first; empty while paused.
+    pub next_runs: Vec<String>,
+    /// The tick of its last job (RFC 3339, UTC).
+    pub last_run_at: Option<String>,
+    /// Its last job.
+    pub last_job_id: Option<String>,
+    /// When it was first created.
+    pub created_at: String,
+    /// When it was last created or replaced.
+    pub updated_at: String,
+}
+
+impl From<Schedule> for ScheduleView {
+    fn from(s: Schedule) -> Self {
+        let Schedule {
+            name,
+            spec: ScheduleSpec { cron, timezone, task, args, queue, missed },
+            paused,
+            next_runs,
+            last_run_at,
+            last_job_id,
+            created_at,
+            updated_at,
+        } = s;
+        ScheduleView {
+            name,
+            cron,
+            timezone,
+            task,
+            args,
+            queue,
+            missed: missed.into(),
+            paused,
+            next_runs,
+            last_run_at,
+            last_job_id,
+            created_at,
+            updated_at,
+        }
+    }
+}
+
+/// GET /schedules.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SchedulesReply {
+    /// Every schedule, by name.
+    pub schedules: Vec<ScheduleView>,
+}
+
+/// DELETE /schedules/{name}.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"name": "nightly-report", "deleted": true}))]
+pub struct DeleteScheduleReply {
+    /// The schedule.
+    pub name: String,
+    /// Always `true`: it is gone (the jobs it made stay).
+    pub deleted: bool,
+}
+
 /// One queue's counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct QueueView {
@@ -266,7 +557,9 @@ pub struct QueueView {
     pub name: String,
     /// Jobs waiting (the starter's `count`).
     pub count: u64,
-    /// Jobs per state: queued, started, cancel_requested, finished, failed, canceled.
+    /// Jobs per state: queued, scheduled (waiting for their time), retrying
+    /// (waiting for their next attempt), started, cancel_requested, finished,
+    /// failed, canceled.
     pub states: BTreeMap<String, u64>,
 }
 
@@ -296,7 +589,7 @@ pub struct PurgeReply {
 /// GET /jobs: one page.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct JobPageView {
-    /// Jobs, newest first.
+    /// Jobs, newest first (soonest due first for `scheduled` and `retrying`).
     pub jobs: Vec<JobView>,
     /// Pass as `cursor` for the next page; absent on the last page. It names
     /// where this page stopped, so jobs added or ended meanwhile do not shift

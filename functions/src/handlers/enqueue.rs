@@ -2,9 +2,10 @@
 //! Idempotency-Key header and the answers), made by [`enqueue_handler!`],
 //! and the enqueue itself, with catalogue errors mapped to fields of the body.
 
+use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use serde_json::{Map, Value};
-use taskq::NewJob;
+use taskq::{Config, NewJob, RetryPolicy};
 
 use crate::error::{ApiError, FieldError};
 use crate::input::Fields;
@@ -27,7 +28,8 @@ macro_rules! enqueue_handler {
                 description = "Names the request: while its job has not ended, the same key returns that job. \
                     1 to 255 visible ASCII characters or spaces; spaces at either end are ignored")),
             responses(
-                (status = 200, description = "A new job, or the existing one (`duplicate`)", body = EnqueueReply),
+                (status = 200, description = "A new job (with `status` and `run_at` when it waits for its time), \
+                    or the existing one (`duplicate`)", body = EnqueueReply),
                 (status = 413, description = "Body larger than MAX_BODY", body = ErrorBody),
                 (status = 415, description = "A body whose Content-Type is not JSON", body = ErrorBody),
                 (status = 422, description = $invalid, body = ValidationBody),
@@ -41,6 +43,27 @@ macro_rules! enqueue_handler {
 }
 pub(super) use enqueue_handler;
 
+/// When a job runs and how it is retried, as its body says (`delay` or
+/// `run_at`, `retry`).
+pub(super) struct Timing {
+    /// When it may run; `None`: at once.
+    pub run_at: Option<DateTime<Utc>>,
+    /// Its own retry policy; `None`: its task's or the configured one.
+    pub retry: Option<RetryPolicy>,
+}
+
+impl Timing {
+    /// Reads `delay`, `run_at` and `retry` from a body; a partial `retry`
+    /// takes the other fields from `task`'s policy (or the configured one when
+    /// the task is unknown or has none).
+    pub fn read(f: &mut Fields, task: Option<&str>, config: &Config) -> Timing {
+        let run_at = f.run_at(Utc::now());
+        let defaults = task.and_then(taskq::catalogue::find).and_then(|t| t.retry).unwrap_or(config.retry_defaults());
+        let retry = f.retry(defaults);
+        Timing { run_at, retry }
+    }
+}
+
 /// Checks `args` against the catalogue and enqueues: nothing is written unless every check passed.
 /// `loc` says where an argument came from in the request body.
 pub(super) async fn enqueue(
@@ -48,6 +71,7 @@ pub(super) async fn enqueue(
     task: &str,
     args: Map<String, Value>,
     high: bool,
+    timing: Timing,
     loc: fn(&str) -> Vec<String>,
 ) -> Reply {
     let idempotency_key = idempotency_key(call.headers())?;
@@ -62,8 +86,13 @@ pub(super) async fn enqueue(
         other => other.into(),
     })?;
     job.idempotency_key = idempotency_key;
+    job.run_at = timing.run_at;
+    if timing.retry.is_some() {
+        job.retry = timing.retry;
+    }
+    let run_at = timing.run_at;
     let done = call.redis(move |q| async move { q.enqueue(&job).await }).await?;
-    Ok(json(StatusCode::OK, &EnqueueReply::from(done)))
+    Ok(json(StatusCode::OK, &EnqueueReply::new(done, run_at)))
 }
 
 /// FastAPI's error type for a catalogue message (serde's wording).
@@ -86,6 +115,7 @@ pub(super) async fn enqueue_user_task(call: Call, task: &str) -> Reply {
     let user_id = f.integer("user_id");
     let duration = f.number("duration");
     let high = f.boolean_or("high", false);
+    let timing = Timing::read(&mut f, Some(task), call.state.config());
     f.finish()?;
     let (Some(user_id), Some(_)) = (user_id, duration) else {
         return Err(ApiError::invalid(&["body"], "missing", "Field required"));
@@ -94,5 +124,5 @@ pub(super) async fn enqueue_user_task(call: Call, task: &str) -> Reply {
     args.insert("user_id".into(), user_id.into());
     // The number as sent (5 stays 5, not 5.0): identical requests hash alike.
     args.insert("duration".into(), body["duration"].clone());
-    enqueue(call, task, args, high, |field| vec!["body".into(), field.into()]).await
+    enqueue(call, task, args, high, timing, |field| vec!["body".into(), field.into()]).await
 }

@@ -17,7 +17,9 @@ pub mod list_queues;
 pub mod list_workers;
 pub mod openapi;
 pub mod purge_queue;
+pub mod requeue_failed;
 pub mod requeue_task;
+pub mod reschedule_task;
 
 use crate::error::ApiError;
 use crate::request::Call;
