@@ -259,12 +259,16 @@ impl<'a> Fields<'a> {
 
     /// An optional boolean.
     pub fn boolean_or(&mut self, name: &'a str, default: bool) -> bool {
-        match self.get(name, false) {
-            None => default,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => {
+        self.boolean_opt(name).unwrap_or(default)
+    }
+
+    /// An optional boolean, `None` when absent (or not a boolean).
+    pub fn boolean_opt(&mut self, name: &'a str) -> Option<bool> {
+        match self.get(name, false)? {
+            Value::Bool(b) => Some(*b),
+            _ => {
                 self.error(name, "bool_type", "Input should be a valid boolean");
-                default
+                None
             }
         }
     }

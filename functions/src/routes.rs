@@ -102,6 +102,18 @@ routes! {
     REQUEUE_FAILED: "POST" "/queues/{queue_name}/requeue" => requeue_failed, Token;
     /// A queue's jobs in one state, newest first, paged.
     LIST_JOBS: "GET" "/jobs" => list_jobs, Token;
+    /// Every cron schedule.
+    LIST_SCHEDULES: "GET" "/schedules" => list_schedules, Token;
+    /// Create or replace a cron schedule.
+    PUT_SCHEDULE: "PUT" "/schedules/{name}" => put_schedule, Token;
+    /// A cron schedule.
+    GET_SCHEDULE: "GET" "/schedules/{name}" => get_schedule, Token;
+    /// Delete a cron schedule (its jobs stay).
+    DELETE_SCHEDULE: "DELETE" "/schedules/{name}" => delete_schedule, Token;
+    /// Pause a cron schedule.
+    PAUSE_SCHEDULE: "POST" "/schedules/{name}/pause" => pause_schedule, Token;
+    /// Resume a paused cron schedule.
+    RESUME_SCHEDULE: "POST" "/schedules/{name}/resume" => resume_schedule, Token;
     /// Live workers.
     LIST_WORKERS: "GET" "/workers" => list_workers, Token;
     /// Finished and failed jobs per minute.
