@@ -312,6 +312,8 @@ pub struct JobView {
     pub errors: Vec<AttemptErrorView>,
     /// The schedule that made it, if any.
     pub schedule: Option<String>,
+    /// The tick of its schedule it was made for (RFC 3339, UTC); null when no schedule made it.
+    pub tick: Option<String>,
 }
 
 impl From<Job> for JobView {
@@ -340,6 +342,7 @@ impl From<Job> for JobView {
             retry,
             errors,
             schedule,
+            tick,
         } = j;
         JobView {
             job_id: id,
@@ -363,6 +366,7 @@ impl From<Job> for JobView {
             attempts_left,
             errors: errors.into_iter().map(Into::into).collect(),
             schedule,
+            tick,
         }
     }
 }

@@ -210,6 +210,8 @@ pub struct Job {
     pub errors: Vec<AttemptError>,
     /// The schedule that made it, if any.
     pub schedule: Option<String>,
+    /// The schedule's tick it was made for (RFC 3339).
+    pub tick: Option<String>,
 }
 
 /// A stored job whose hash holds a value taskq never writes: read as an
@@ -317,6 +319,7 @@ impl Job {
             retry,
             errors,
             schedule: h.remove("schedule").filter(|s| !s.is_empty()),
+            tick: h.remove("tick").filter(|s| !s.is_empty()),
         }))
     }
 }

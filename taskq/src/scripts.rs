@@ -46,6 +46,8 @@ script!(LIST_QUEUED, "list_queued.lua");
 script!(PROMOTE, "promote.lua", "wake.lua");
 script!(RESCHEDULE, "reschedule.lua", "wake.lua");
 script!(TICK, "tick.lua", "wake.lua", "enqueue_job.lua");
+script!(SCHEDULE_PUT, "schedule_put.lua");
+script!(SCHEDULE_PAUSE, "schedule_pause.lua");
 
 /// A job a worker has just claimed: what `includes/take.lua` returns.
 #[derive(Debug, Clone, PartialEq)]

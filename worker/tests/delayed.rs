@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -14,42 +13,7 @@ use common::*;
 use redis::AsyncCommands;
 use serde_json::json;
 use taskq::{Enqueued, NewJob, Queue, Status};
-use testkit::{RedisServer, wait_until};
-
-/// A worker process, killed when dropped.
-struct WorkerProcess {
-    child: Child,
-}
-
-impl WorkerProcess {
-    fn start(server: &RedisServer, extra: &[(&str, &str)]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_worker"));
-        cmd.envs(server.env()).env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::inherit());
-        for (k, v) in extra {
-            cmd.env(k, v);
-        }
-        Self { child: cmd.spawn().expect("worker binary") }
-    }
-
-    /// The worker's name in Redis (it contains its pid), once registered.
-    fn name(&self, server: &RedisServer) -> Option<String> {
-        let marker = format!("-{}-", self.child.id());
-        server.cli(&["zrange", "{taskq}:workers", "0", "-1"]).lines().find(|n| n.contains(&marker)).map(str::to_owned)
-    }
-
-    /// Waits until it is registered; its name.
-    fn registered(&self, server: &RedisServer) -> String {
-        wait_until("the worker to register", LONG, || self.name(server).is_some());
-        self.name(server).unwrap()
-    }
-}
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use testkit::RedisServer;
 
 /// A `long_task` job of no duration with `payload`, to run at `run_at`.
 fn job_at(payload: serde_json::Value, run_at: DateTime<Utc>) -> NewJob {

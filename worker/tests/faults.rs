@@ -4,56 +4,13 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
 use serde_json::json;
 use taskq::{Redis, Status};
 use testkit::{Mode, RedisServer, wait_until};
-
-/// A worker process, killed when dropped.
-struct WorkerProcess {
-    child: Child,
-}
-
-impl WorkerProcess {
-    fn start(server: &RedisServer, extra: &[(&str, &str)]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_worker"));
-        cmd.envs(server.env()).env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::inherit());
-        for (k, v) in extra {
-            cmd.env(k, v);
-        }
-        Self { child: cmd.spawn().expect("worker binary") }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill").args([sig, &self.pid().to_string()]).status().unwrap();
-        assert!(ok.success());
-    }
-
-    fn kill9(mut self) {
-        self.signal("-KILL");
-        let _ = self.child.wait();
-    }
-
-    /// The worker's name in Redis (it contains its pid), once registered.
-    fn name(&self, server: &RedisServer) -> Option<String> {
-        let marker = format!("-{}-", self.pid());
-        server.cli(&["zrange", "{taskq}:workers", "0", "-1"]).lines().find(|n| n.contains(&marker)).map(str::to_owned)
-    }
-}
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn count(server: &RedisServer, args: &[&str]) -> u64 {
     server.cli(args).trim().parse().unwrap_or(0)

@@ -3,13 +3,14 @@
 
 #![allow(dead_code)]
 
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use taskq::catalogue::TaskArgs;
 use taskq::{Config, Job, Queue, Status};
-use testkit::RedisServer;
+use testkit::{RedisServer, wait_until};
 use tokio_util::sync::CancellationToken;
 use worker::{JobContext, Registry, Task, TaskError, TaskResult, Worker};
 
@@ -101,4 +102,58 @@ pub async fn wait_status(q: &Queue, id: &str, want: Status) -> Job {
     // Errors count as "not yet": some tests restart Redis under the client.
     testkit::wait_for(&what, LONG, || async { q.get(id).await.ok().flatten().is_some_and(|j| j.status == want) }).await;
     get(q, id).await
+}
+
+/// A worker process (the `worker` binary), killed when dropped.
+pub struct WorkerProcess {
+    /// The process.
+    pub child: Child,
+}
+
+impl WorkerProcess {
+    /// Starts one on `server` with `extra` variables.
+    pub fn start(server: &RedisServer, extra: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_worker"));
+        cmd.envs(server.env()).env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::inherit());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        Self { child: cmd.spawn().expect("worker binary") }
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends it `sig` (as `kill` spells it: `-TERM`).
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill").args([sig, &self.pid().to_string()]).status().unwrap();
+        assert!(ok.success());
+    }
+
+    /// Kills it with SIGKILL and reaps it.
+    pub fn kill9(mut self) {
+        self.signal("-KILL");
+        let _ = self.child.wait();
+    }
+
+    /// The worker's name in Redis (it contains its pid), once registered.
+    pub fn name(&self, server: &RedisServer) -> Option<String> {
+        let marker = format!("-{}-", self.pid());
+        server.cli(&["zrange", "{taskq}:workers", "0", "-1"]).lines().find(|n| n.contains(&marker)).map(str::to_owned)
+    }
+
+    /// Waits until it is registered; its name.
+    pub fn registered(&self, server: &RedisServer) -> String {
+        wait_until("the worker to register", LONG, || self.name(server).is_some());
+        self.name(server).unwrap()
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -10,7 +10,8 @@
   a: values     {id, idem_ttl, task, args, queue, now, timeout, bound,
      run_at_ms, run_at, retry, schedule}: run_at_ms 0 (or not after now_ms)
      puts the job on its queue at once; retry is the policy's JSON or '';
-     schedule the name of the schedule that makes it, or ''.
+     schedule the name of the schedule that makes it, or ''; tick (optional)
+     the schedule's tick it is made for (RFC 3339).
 
   0. If a bound is given and the queue holds that many waiting jobs (its
      length minus its tombstones: O(1)), and the key is not held, refuse:
@@ -47,6 +48,7 @@ local function enqueue_job(k, a)
     'idem', k.idem, 'idem_ttl', a.idem_ttl}
   if a.retry ~= '' then f[#f + 1] = 'retry'; f[#f + 1] = a.retry end
   if a.schedule ~= '' then f[#f + 1] = 'schedule'; f[#f + 1] = a.schedule end
+  if a.tick and a.tick ~= '' then f[#f + 1] = 'tick'; f[#f + 1] = a.tick end
   local run_at_ms = tonumber(a.run_at_ms)
   if run_at_ms > 0 then
     f[#f + 1] = 'status'; f[#f + 1] = 'scheduled'
