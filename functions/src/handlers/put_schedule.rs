@@ -35,17 +35,16 @@ pub async fn handle(call: Call) -> Reply {
     let cron = f.string("cron");
     let timezone = f.string_opt("timezone").unwrap_or_else(|| "UTC".into());
     let task = f.string("task_name");
-    let args = f.object_opt("args").cloned().unwrap_or_default();
+    let args_given = body.get("args").is_some_and(|a| !a.is_null());
+    let args = f.object_opt("args").cloned();
+    let args_ok = args.is_some() || !args_given;
+    let args = args.unwrap_or_default();
     let queue = f.string_opt("queue");
     let high = f.boolean_opt("high");
     let missed = f.string_opt("missed");
     let mut errors = Vec::new();
-    if !super::schedule::valid_name(&name) {
-        errors.push(FieldError::new(
-            &["path", "name"],
-            "value_error",
-            format!("must be 1 to {} letters, digits, '_', '.' or '-'", super::schedule::MAX_NAME),
-        ));
+    if let Err(taskq::Error::Invalid { message, .. }) = taskq::schedule::check_name(&name) {
+        errors.push(FieldError::new(&["path", "name"], "value_error", message));
     }
     if let Some(t) = &task
         && taskq::catalogue::find(t).is_none()
@@ -75,7 +74,7 @@ pub async fn handle(call: Call) -> Reply {
         }
     };
     errors.extend(f.into_errors());
-    if let Some(t) = task.as_deref().filter(|t| taskq::catalogue::find(t).is_some()) {
+    if let Some(t) = task.as_deref().filter(|t| args_ok && taskq::catalogue::find(t).is_some()) {
         // The arguments are checked as an enqueue checks them, TASK_TIMEOUT included.
         let checked = NewJob::from_catalogue_within(t, Value::Object(args.clone()), "", config.task_timeout);
         if let Err(taskq::Error::InvalidArgs(a)) = checked {

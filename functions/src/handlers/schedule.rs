@@ -4,12 +4,9 @@
 use crate::error::ApiError;
 use crate::request::Call;
 
-/// Longest schedule name.
-pub const MAX_NAME: usize = 100;
-
 /// Whether `name` can name a schedule: 1 to 100 of `[A-Za-z0-9_.-]`.
-pub fn valid_name(name: &str) -> bool {
-    (1..=MAX_NAME).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+pub(super) fn valid_name(name: &str) -> bool {
+    taskq::schedule::check_name(name).is_ok()
 }
 
 /// The `name` path parameter of an existing schedule's route: a name no
@@ -21,7 +18,7 @@ pub(super) fn name(call: &Call) -> Result<String, ApiError> {
 
 /// No schedule `name`.
 pub(super) fn not_found(name: &str) -> ApiError {
-    let shown: String = name.chars().take(MAX_NAME).collect();
+    let shown: String = name.chars().take(taskq::schedule::MAX_NAME).collect();
     ApiError::NotFound(format!("schedule {shown:?} not found"))
 }
 
