@@ -74,7 +74,7 @@ async fn bad_delays_run_ats_and_retries_are_422_naming_the_field_and_write_nothi
             body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
             let (code, answer) = send(&state, "POST", path, &body.to_string()).await;
             assert_eq!(code, 422, "{path} {body}: {answer}");
-            assert_eq!(locs(&answer), [loc.clone()], "{path} {body}: {answer}");
+            assert_eq!(locs(&answer), std::slice::from_ref(&loc), "{path} {body}: {answer}");
         }
     }
     // Every problem of one body at once.
