@@ -101,6 +101,30 @@ async fn scenario(version: &str, via: Via) {
         assert_eq!(call(function, "not-a-uuid").await.0, 404, "{ctx} {function}");
     }
 
+    // A delayed job: its event moves it 600 s ahead; then requeue of failed jobs (none).
+    let body = r#"{"user_id": 9, "duration": 1, "delay": 3600}"#;
+    let (code, later) = send(&state, via, "enqueue_task_a", &event_with_body(version, "enqueue_task_a", body)).await;
+    assert_eq!((code, later["status"].as_str()), (200, Some("scheduled")), "{ctx}: {later}");
+    let later_id = later["job_id"].as_str().unwrap();
+    let (code, moved) = call("reschedule_task", later_id).await;
+    assert_eq!((code, moved["status"].as_str()), (200, Some("scheduled")), "{ctx}: {moved}");
+    assert!(moved["run_at"].as_str().unwrap() < later["run_at"].as_str().unwrap(), "{ctx}: {moved}");
+    let (code, conflict) = call("reschedule_task", &job_id).await;
+    assert_eq!((code, &conflict["status"]), (409, &json!("queued")), "{ctx}: {conflict}");
+    assert_eq!(call("requeue_failed", "").await, (200, json!({"queue": "default", "requeued": 0})), "{ctx}");
+
+    // Schedules: create, read, list, pause, resume, delete.
+    let (code, schedule) = call("put_schedule", "").await;
+    assert_eq!((code, schedule["name"].as_str()), (201, Some("nightly-report")), "{ctx}: {schedule}");
+    assert_eq!(call("get_schedule", "").await, (200, schedule.clone()), "{ctx}");
+    assert_eq!(call("list_schedules", "").await, (200, json!({"schedules": [schedule]})), "{ctx}");
+    let (code, paused) = call("pause_schedule", "").await;
+    assert_eq!((code, &paused["paused"]), (200, &json!(true)), "{ctx}: {paused}");
+    let (code, resumed) = call("resume_schedule", "").await;
+    assert_eq!((code, &resumed["paused"]), (200, &json!(false)), "{ctx}: {resumed}");
+    assert_eq!(call("delete_schedule", "").await, (200, json!({"name": "nightly-report", "deleted": true})), "{ctx}");
+    assert_eq!(call("get_schedule", "").await.0, 404, "{ctx}");
+
     let (code, purged) = call("purge_queue", "").await;
     assert_eq!(code, 200, "{ctx}: {purged}");
     assert_eq!(purged, json!({"queue": "default", "purged": 2}));
