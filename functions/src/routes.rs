@@ -100,7 +100,7 @@ routes! {
     PURGE_QUEUE: "DELETE" "/queues/{queue_name}/purge" => purge_queue, Token;
     /// Put every failed job of a queue back on it.
     REQUEUE_FAILED: "POST" "/queues/{queue_name}/requeue" => requeue_failed, Token;
-    /// A queue's jobs in one state, newest first, paged.
+    /// A queue's jobs in one state, newest first (waiting ones soonest due first), paged.
     LIST_JOBS: "GET" "/jobs" => list_jobs, Token;
     /// Every cron schedule.
     LIST_SCHEDULES: "GET" "/schedules" => list_schedules, Token;

@@ -207,8 +207,9 @@ impl From<Progress> for ProgressView {
 /// Why a job failed.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct JobErrorView {
-    /// `error` (the task returned an error), `timeout`, `abandoned` (its worker
-    /// died too often), `unknown_task`, `invalid_args` or `panic`.
+    /// `error` (the task returned an error), `permanent` (an error the task
+    /// says no retry can fix), `timeout`, `abandoned` (its worker died too
+    /// often), `unknown_task`, `invalid_args`, `invalid_job` or `panic`.
     #[serde(rename = "type")]
     pub kind: String,
     /// Detail for people.
@@ -377,8 +378,8 @@ impl From<Job> for JobView {
 pub struct JobStatusReply {
     /// The job.
     pub job_id: String,
-    /// `canceled` (it was queued), `cancel_requested` (it is running and will
-    /// stop), or `queued` (requeued).
+    /// `canceled` (it was queued, scheduled or retrying), `cancel_requested`
+    /// (it is running and will stop), or `queued` (requeued).
     pub status: JobStatus,
 }
 

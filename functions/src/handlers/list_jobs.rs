@@ -1,5 +1,5 @@
 //! GET /jobs?queue=&state=&cursor=&limit=: a queue's jobs in one state,
-//! newest first, a page at a time.
+//! newest first (`scheduled` and `retrying`: soonest due first), a page at a time.
 
 use lambda_http::http::StatusCode;
 use taskq::{Cursor, Status};
@@ -25,7 +25,7 @@ pub const MAX_LIMIT: usize = 500;
         ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "Jobs per page, 1 to 500 (default 50)"),
     ),
     responses(
-        (status = 200, description = "One page, newest first", body = JobPageView),
+        (status = 200, description = "One page, newest first (scheduled and retrying: soonest due first)", body = JobPageView),
         (status = 404, description = "No such queue", body = ErrorBody),
         (status = 422, description = "Missing or malformed parameter", body = ValidationBody),
         (status = 503, description = "Redis is unreachable", body = ErrorBody),
