@@ -372,3 +372,31 @@ async fn bad_schedules_are_422_naming_the_field_and_write_nothing() {
     assert_eq!(send(&state, "PUT", "/schedules/ok", "").await.0, 422);
     assert_eq!(keys(&server), before, "a refused schedule wrote to Redis");
 }
+
+#[tokio::test]
+async fn a_schedule_makes_jobs_that_name_it_and_their_tick() {
+    let server = RedisServer::start();
+    let state = state(&server);
+    let body = r#"{"cron": "* * * * * *", "task_name": "task_a", "args": {"user_id": 7, "duration": 0}}"#;
+    let (code, created) = send(&state, "PUT", "/schedules/every-second", body).await;
+    assert_eq!(code, 201, "{created}");
+    let w = worker::Worker::connect(server.config(), worker::tasks::registry()).await.expect("worker connects");
+    let stop = tokio_util::sync::CancellationToken::new();
+    let handle = tokio::spawn(w.run(stop.clone()));
+    wait_for("the schedule's first job", Duration::from_secs(30), || async {
+        send(&state, "GET", "/schedules/every-second", "").await.1["last_job_id"].is_string()
+    })
+    .await;
+    let (_, paused) = send(&state, "POST", "/schedules/every-second/pause", "").await;
+    stop.cancel();
+    handle.await.expect("worker task").expect("worker ran");
+    assert_eq!(paused["paused"], true);
+    let (_, last) = send(&state, "GET", "/schedules/every-second", "").await;
+    let id = last["last_job_id"].as_str().unwrap();
+    let (code, job) = send(&state, "GET", &format!("/tasks/{id}"), "").await;
+    assert_eq!(code, 200, "{job}");
+    assert_eq!((job["schedule"].as_str(), job["task"].as_str()), (Some("every-second"), Some("task_a")), "{job}");
+    let tick = chrono::DateTime::parse_from_rfc3339(job["tick"].as_str().expect("tick")).unwrap();
+    let ran = chrono::DateTime::parse_from_rfc3339(last["last_run_at"].as_str().expect("last_run_at")).unwrap();
+    assert_eq!(tick, ran, "{job} {last}");
+}
