@@ -161,7 +161,8 @@ impl Writer {
             inv.key(job_key).key(set).key(idem);
             let (due_ms, run_at) = match &e.retry_at {
                 Some((ms, t)) => (*ms, &**t),
-                None => (0, ""),
+                // Whether an earlier attempt ran, whose error the end clears.
+                None => (i64::from(e.job.attempts > 1), ""),
             };
             inv.arg(&e.job.id)
                 .arg(e.status.as_str())

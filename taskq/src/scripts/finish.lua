@@ -50,7 +50,9 @@
          canceled, or retrying), field written (result or error), its JSON
          value, retention TTL in seconds (for retrying: of a canceled job),
          last progress JSON or '', meta JSON or '', and for retrying the
-         next attempt's time in ms and in RFC 3339 (else 0 and '')
+         next attempt's time in ms and in RFC 3339; for other ends 1 when an
+         earlier attempt ran (its `error` is cleared unless this end is a
+         failure) or 0, and ''
 
   Output:
     {ended_1 .. ended_N, claimed...}  ended_i: 1 written, 0 stale (not this
@@ -79,6 +81,10 @@ end
 
 -- Writes an end: status, end time, `field` = `value`, progress and meta.
 local function write_end(job, status, field, value, progress, meta)
+  if progress == '' and meta == '' then
+    redis.call('HSET', job, 'status', status, 'ended_at', now, field, value)
+    return
+  end
   local f = {'status', status, 'ended_at', now, field, value}
   if progress ~= '' then f[#f + 1] = 'progress'; f[#f + 1] = progress end
   if meta ~= '' then f[#f + 1] = 'meta'; f[#f + 1] = meta end
@@ -112,7 +118,7 @@ for i = 0, n - 1 do
     else
       write_end(job, status, ARGV[a + 2], ARGV[a + 3], progress, meta)
       -- An earlier attempt's error is history (in `errors`) once it ends otherwise.
-      if status ~= 'failed' then redis.call('HDEL', job, 'error') end
+      if status ~= 'failed' and ARGV[a + 7] == '1' then redis.call('HDEL', job, 'error') end
     end
     if status ~= 'retrying' then
       redis.call('EXPIRE', job, ARGV[a + 4])

@@ -44,22 +44,20 @@ local function enqueue_job(k, a)
   end
   local holder = redis.call('SET', k.idem, a.id, 'NX', 'GET')
   if holder then return holder end
-  local f = {'task', a.task, 'args', a.args, 'queue', a.queue, 'created_at', a.now, 'timeout', a.timeout,
-    'idem', k.idem, 'idem_ttl', a.idem_ttl}
-  if a.retry ~= '' then f[#f + 1] = 'retry'; f[#f + 1] = a.retry end
-  if a.schedule ~= '' then f[#f + 1] = 'schedule'; f[#f + 1] = a.schedule end
-  if a.tick and a.tick ~= '' then f[#f + 1] = 'tick'; f[#f + 1] = a.tick end
   local run_at_ms = tonumber(a.run_at_ms)
-  if run_at_ms > 0 then
-    f[#f + 1] = 'status'; f[#f + 1] = 'scheduled'
-    f[#f + 1] = 'run_at'; f[#f + 1] = a.run_at
-    redis.call('HSET', k.job, unpack(f))
+  local scheduled = run_at_ms > 0
+  -- One HSET: the last two fields are run_at (scheduled) or seq (queued).
+  local last, value = 'run_at', a.run_at
+  if not scheduled then last, value = 'seq', redis.call('INCR', k.pushed) end
+  redis.call('HSET', k.job, 'task', a.task, 'args', a.args, 'queue', a.queue,
+    'status', scheduled and 'scheduled' or 'queued', 'created_at', a.now, 'timeout', a.timeout,
+    'idem', k.idem, 'idem_ttl', a.idem_ttl, last, value)
+  if a.retry ~= '' then redis.call('HSET', k.job, 'retry', a.retry) end
+  if a.schedule ~= '' then redis.call('HSET', k.job, 'schedule', a.schedule, 'tick', a.tick) end
+  if scheduled then
     redis.call('ZADD', k.scheduled, run_at_ms, a.id)
     return false
   end
-  f[#f + 1] = 'status'; f[#f + 1] = 'queued'
-  f[#f + 1] = 'seq'; f[#f + 1] = redis.call('INCR', k.pushed)
-  redis.call('HSET', k.job, unpack(f))
   if redis.call('LPUSH', k.queue, a.id) == 1 then wake(k.wake) end
   return false
 end
