@@ -126,8 +126,8 @@ impl From<taskq::Error> for ApiError {
             ),
             taskq::Error::InvalidArgs(a) => ApiError::invalid(&["body", &a.field], "value_error", a.message),
             full @ taskq::Error::QueueFull { .. } => ApiError::QueueFull(format!("{full}; try again later")),
+            // `retry.max` is the field `max` of the object `retry`.
             taskq::Error::Invalid { field, message } => {
-                // `retry.max` is `["body", "retry", "max"]`.
                 let loc: Vec<&str> = std::iter::once("body").chain(field.split('.')).collect();
                 ApiError::invalid(&loc, "value_error", message)
             }

@@ -16,18 +16,17 @@ use crate::routes::{Access, Paths, ROUTES};
 #[openapi(
     info(
         title = "taskq",
-        description = "Background jobs for serverless Rust: enqueue tasks (now, later, \
-            on a cron schedule, with retries), follow their progress, cancel them.\n\n\
+        description = "Background jobs for serverless Rust: enqueue tasks, follow their progress, cancel them.\n\n\
             Validation errors are `422 {\"detail\": [{\"loc\", \"msg\", \"type\"}]}`; every other error is \
             `{\"detail\": \"...\"}`. With API_TOKEN set, every operation marked `token` needs \
             `Authorization: Bearer <token>`.",
     ),
     components(schemas(ErrorBody, ValidationBody, FieldError)),
     tags(
-        (name = "tasks", description = "Enqueue (now, later, with retries), follow, cancel, requeue and reschedule jobs"),
+        (name = "tasks", description = "Enqueue (now, later or with retries), follow, cancel, reschedule and requeue jobs"),
         (name = "queues", description = "Queue counts, purge, and requeue of failed jobs"),
-        (name = "schedules", description = "Cron schedules that enqueue a job at each tick"),
         (name = "jobs", description = "Jobs by queue and state"),
+        (name = "schedules", description = "Cron schedules: one job per tick"),
         (name = "workers", description = "Workers and throughput"),
         (name = "health", description = "Liveness"),
         (name = "docs", description = "This documentation and the dashboard"),

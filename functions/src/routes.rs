@@ -92,7 +92,7 @@ routes! {
     CANCEL_TASK: "DELETE" "/tasks/{job_id}" => cancel_task, Token;
     /// Put a failed or canceled job back on its queue.
     REQUEUE_TASK: "POST" "/tasks/{job_id}/requeue" => requeue_task, Token;
-    /// Move a scheduled or retrying job to another time, or run it now.
+    /// Move a scheduled or retrying job to another time, or onto its queue now.
     RESCHEDULE_TASK: "POST" "/tasks/{job_id}/reschedule" => reschedule_task, Token;
     /// Every queue with its counts.
     LIST_QUEUES: "GET" "/queues" => list_queues, Token;
@@ -100,13 +100,17 @@ routes! {
     PURGE_QUEUE: "DELETE" "/queues/{queue_name}/purge" => purge_queue, Token;
     /// Put every failed job of a queue back on it.
     REQUEUE_FAILED: "POST" "/queues/{queue_name}/requeue" => requeue_failed, Token;
-    /// A queue's jobs in one state, newest first (waiting ones soonest due first), paged.
+    /// A queue's jobs in one state, newest first, paged.
     LIST_JOBS: "GET" "/jobs" => list_jobs, Token;
+    /// Live workers.
+    LIST_WORKERS: "GET" "/workers" => list_workers, Token;
+    /// Finished and failed jobs per minute.
+    GET_STATS: "GET" "/stats" => get_stats, Token;
     /// Every cron schedule.
     LIST_SCHEDULES: "GET" "/schedules" => list_schedules, Token;
     /// Create or replace a cron schedule.
     PUT_SCHEDULE: "PUT" "/schedules/{name}" => put_schedule, Token;
-    /// A cron schedule.
+    /// A cron schedule with its next runs.
     GET_SCHEDULE: "GET" "/schedules/{name}" => get_schedule, Token;
     /// Delete a cron schedule (its jobs stay).
     DELETE_SCHEDULE: "DELETE" "/schedules/{name}" => delete_schedule, Token;
@@ -114,10 +118,6 @@ routes! {
     PAUSE_SCHEDULE: "POST" "/schedules/{name}/pause" => pause_schedule, Token;
     /// Resume a paused cron schedule.
     RESUME_SCHEDULE: "POST" "/schedules/{name}/resume" => resume_schedule, Token;
-    /// Live workers.
-    LIST_WORKERS: "GET" "/workers" => list_workers, Token;
-    /// Finished and failed jobs per minute.
-    GET_STATS: "GET" "/stats" => get_stats, Token;
     /// The OpenAPI document.
     OPENAPI: "GET" "/openapi.json" => openapi, Token;
     /// The interactive API documentation page.

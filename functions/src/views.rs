@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use taskq::schedule::{Missed, Schedule, ScheduleSpec};
 use taskq::{
     AttemptError, Enqueued, Job, JobError, JobPage, Progress, QueueCounts, RetryPolicy, Status, WorkerInfo,
     queue::MinuteStats,
+    schedule::{Missed, Schedule, ScheduleSpec},
 };
 use utoipa::ToSchema;
 
@@ -44,15 +44,17 @@ pub struct EnqueueRequest {
     /// `false` on the last one (`default`).
     #[serde(default)]
     pub high: bool,
-    /// Seconds to wait before the job may run, 0 to 31622400 (366 days); not with `run_at`.
+    /// Seconds to wait before the job enters its queue, 0 to 31622400
+    /// (366 days); the job is `scheduled` meanwhile. Not with `run_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 31_622_400)]
     pub delay: Option<f64>,
-    /// When the job may run (RFC 3339 with an offset), at most 366 days ahead; not with
-    /// `delay`. Up to 60 seconds in the past runs at once; further back is refused.
+    /// When the job enters its queue (RFC 3339 with an offset), at most 366
+    /// days ahead; up to 60 s in the past means now. Not with `delay`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_at: Option<String>,
-    /// Its own retry policy; fields not given are the task's (or RETRY_MAX,
-    /// RETRY_BACKOFF, RETRY_BACKOFF_MAX).
+    /// Retries of failed attempts; fields not given come from the task's
+    /// policy, else RETRY_MAX, RETRY_BACKOFF and RETRY_BACKOFF_MAX.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryRequest>,
 }
@@ -69,34 +71,77 @@ pub struct UserTaskRequest {
     /// `false` on the last one (`default`).
     #[serde(default)]
     pub high: bool,
-    /// Seconds to wait before the job may run, 0 to 31622400 (366 days); not with `run_at`.
+    /// Seconds to wait before the job enters its queue, 0 to 31622400
+    /// (366 days); the job is `scheduled` meanwhile. Not with `run_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 31_622_400)]
     pub delay: Option<f64>,
-    /// When the job may run (RFC 3339 with an offset), at most 366 days ahead; not with
-    /// `delay`. Up to 60 seconds in the past runs at once; further back is refused.
+    /// When the job enters its queue (RFC 3339 with an offset), at most 366
+    /// days ahead; up to 60 s in the past means now. Not with `delay`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_at: Option<String>,
-    /// Its own retry policy; fields not given are the task's (or RETRY_MAX,
-    /// RETRY_BACKOFF, RETRY_BACKOFF_MAX).
+    /// Retries of failed attempts; fields not given come from the task's
+    /// policy, else RETRY_MAX, RETRY_BACKOFF and RETRY_BACKOFF_MAX.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryRequest>,
 }
 
-/// A retry policy as a request gives it: every field optional.
+/// A request's retry policy: each field optional.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"max": 3, "backoff": 2, "backoff_max": 60}))]
 pub struct RetryRequest {
-    /// Retries after the first attempt, 0 (never retried) to 100.
+    /// Retries after the first attempt, 0 to 100 (0: never retried).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 100)]
     pub max: Option<u32>,
-    /// Base wait before the first retry, seconds: above 0, at most 86400.
-    /// The n-th retry waits between half and all of `backoff * 2^(n-1)`.
+    /// Base wait in seconds, above 0 and at most 86400.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(exclusive_minimum = 0, maximum = 86_400)]
     pub backoff: Option<f64>,
-    /// Longest wait, seconds: from `backoff` to 604800. When not given it is
-    /// the default one, or `backoff` if that is larger.
+    /// Longest wait in seconds, from `backoff` to 604800.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(exclusive_minimum = 0, maximum = 604_800)]
     pub backoff_max: Option<f64>,
+}
+
+/// A job's retry policy: retry number n waits a random time in `[d/2, d]`,
+/// `d = min(backoff_max, backoff * 2^(n-1))` seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RetryView {
+    /// Retries after the first attempt.
+    pub max: u32,
+    /// Base wait, seconds.
+    pub backoff: f64,
+    /// Longest wait, seconds.
+    pub backoff_max: f64,
+}
+
+impl From<RetryPolicy> for RetryView {
+    fn from(p: RetryPolicy) -> Self {
+        let RetryPolicy { max, backoff, backoff_max } = p;
+        RetryView { max, backoff, backoff_max }
+    }
+}
+
+/// The error of an earlier attempt of a job.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AttemptErrorView {
+    /// Which attempt failed (1 for the first).
+    pub attempt: u32,
+    /// When it failed (RFC 3339).
+    pub at: String,
+    /// Why: `error`, `timeout` or `panic`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Detail for people.
+    pub message: String,
+}
+
+impl From<AttemptError> for AttemptErrorView {
+    fn from(e: AttemptError) -> Self {
+        let AttemptError { attempt, at, error: JobError { kind, message } } = e;
+        AttemptErrorView { attempt, at, kind, message }
+    }
 }
 
 /// What an enqueue did: a new job, or the job that already holds the idempotency key.
@@ -109,10 +154,10 @@ pub enum EnqueueReply {
         job_id: String,
         /// Its queue.
         queue: String,
-        /// `scheduled` when it waits for its time (`delay`, `run_at`); absent when it is queued.
+        /// `scheduled` when it waits for its time (`delay` or `run_at`); absent when it is queued.
         #[serde(skip_serializing_if = "Option::is_none")]
         status: Option<JobStatus>,
-        /// When a scheduled job enters its queue (RFC 3339, UTC, microseconds).
+        /// When it enters its queue (RFC 3339, UTC), if it waits.
         #[serde(skip_serializing_if = "Option::is_none")]
         run_at: Option<String>,
     },
@@ -125,24 +170,12 @@ pub enum EnqueueReply {
     },
 }
 
-impl EnqueueReply {
-    /// The answer to an enqueue asked to run at `run_at` (`None`: at once).
-    pub fn new(e: Enqueued, run_at: Option<chrono::DateTime<chrono::Utc>>) -> Self {
-        match e {
-            Enqueued::Created { job_id, queue } => EnqueueReply::Created {
-                job_id,
-                queue,
-                status: run_at.map(|_| JobStatus::Scheduled),
-                run_at: run_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
-            },
-            Enqueued::Duplicate { duplicate, job_id } => EnqueueReply::Duplicate { duplicate, job_id },
-        }
-    }
-}
-
 impl From<Enqueued> for EnqueueReply {
     fn from(e: Enqueued) -> Self {
-        EnqueueReply::new(e, None)
+        match e {
+            Enqueued::Created { job_id, queue } => EnqueueReply::Created { job_id, queue, status: None, run_at: None },
+            Enqueued::Duplicate { duplicate, job_id } => EnqueueReply::Duplicate { duplicate, job_id },
+        }
     }
 }
 
@@ -152,9 +185,9 @@ impl From<Enqueued> for EnqueueReply {
 pub enum JobStatus {
     /// Waiting in a queue.
     Queued,
-    /// Waiting for its time (`delay`, `run_at`, a schedule) before it enters its queue.
+    /// Waiting for its time (`delay` or `run_at`) before it enters its queue.
     Scheduled,
-    /// Failed an attempt; waiting for its next one (`run_at`).
+    /// Failed an attempt; waiting for its next one (at `run_at`).
     Retrying,
     /// Running on a worker.
     Started,
@@ -223,47 +256,6 @@ impl From<JobError> for JobErrorView {
     }
 }
 
-/// How a job is retried after a failed attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[schema(example = json!({"max": 3, "backoff": 2.0, "backoff_max": 60.0}))]
-pub struct RetryView {
-    /// Retries after the first attempt.
-    pub max: u32,
-    /// Base wait, seconds: the n-th retry waits between half and all of
-    /// `min(backoff_max, backoff * 2^(n-1))`.
-    pub backoff: f64,
-    /// Longest wait, seconds.
-    pub backoff_max: f64,
-}
-
-impl From<RetryPolicy> for RetryView {
-    fn from(p: RetryPolicy) -> Self {
-        let RetryPolicy { max, backoff, backoff_max } = p;
-        RetryView { max, backoff, backoff_max }
-    }
-}
-
-/// The error of one earlier attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct AttemptErrorView {
-    /// Which attempt failed (1 for the first).
-    pub attempt: u32,
-    /// When it failed (RFC 3339).
-    pub at: String,
-    /// `error`, `timeout` or `panic` (the failures that are retried).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Detail for people.
-    pub message: String,
-}
-
-impl From<AttemptError> for AttemptErrorView {
-    fn from(e: AttemptError) -> Self {
-        let AttemptError { attempt, at, error: JobError { kind, message } } = e;
-        AttemptErrorView { attempt, at, kind, message }
-    }
-}
-
 /// A job: GET /tasks/{job_id}, and each entry of GET /jobs.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct JobView {
@@ -302,18 +294,18 @@ pub struct JobView {
     pub timeout: f64,
     /// Worker running it, or that ran it last.
     pub worker: Option<String>,
-    /// When a scheduled or retrying job enters its queue (RFC 3339, UTC).
+    /// When it enters its queue, while `scheduled` or `retrying` (RFC 3339).
     pub run_at: Option<String>,
-    /// Its retry policy; null when it is never retried.
+    /// Its retry policy; `null` when it is never retried.
     pub retry: Option<RetryView>,
-    /// Attempts it may still get (`retry.max + 1 - attempts`); null without a retry policy.
+    /// Attempts it may still start under its retry policy; `null` without one.
     pub attempts_left: Option<u32>,
-    /// Errors of its earlier failed attempts, oldest first (the latest 10);
-    /// `error` holds the last one once it has failed for good.
+    /// Errors of its earlier failed attempts, oldest first (the last 10);
+    /// `error` holds the final one.
     pub errors: Vec<AttemptErrorView>,
     /// The schedule that made it, if any.
     pub schedule: Option<String>,
-    /// The tick of its schedule it was made for (RFC 3339, UTC); null when no schedule made it.
+    /// The schedule's tick it was made for (RFC 3339), if a schedule made it.
     pub tick: Option<String>,
 }
 
@@ -379,180 +371,8 @@ pub struct JobStatusReply {
     /// The job.
     pub job_id: String,
     /// `canceled` (it was queued, scheduled or retrying), `cancel_requested`
-    /// (it is running and will stop), or `queued` (requeued).
+    /// (it is running and will stop), or `queued` (requeued, or rescheduled to run now).
     pub status: JobStatus,
-}
-
-/// POST /tasks/{job_id}/reschedule: when the job should run. An empty body
-/// or `{}` runs it now.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"delay": 600}))]
-pub struct RescheduleRequest {
-    /// Seconds from now, 0 to 31622400 (366 days); not with `run_at`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay: Option<f64>,
-    /// When (RFC 3339 with an offset), at most 366 days ahead; up to 60
-    /// seconds in the past means now. Not with `delay`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_at: Option<String>,
-}
-
-/// POST /tasks/{job_id}/reschedule: what became of the job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(example = json!({"job_id": "8b0c5ab4-3f7a-4d39-9e1e-1f6f1b2f4a10", "status": "scheduled",
-    "run_at": "2026-12-01T09:30:00.000000Z"}))]
-pub struct RescheduleReply {
-    /// The job.
-    pub job_id: String,
-    /// `queued` (its time had come: it is on its queue now), or `scheduled` /
-    /// `retrying` (it waits until `run_at`).
-    pub status: JobStatus,
-    /// When a waiting job enters its queue (RFC 3339, UTC); absent once queued.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub run_at: Option<String>,
-}
-
-/// POST /queues/{queue_name}/requeue: the failed jobs put back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(example = json!({"queue": "default", "requeued": 3}))]
-pub struct RequeueFailedReply {
-    /// The queue.
-    pub queue: String,
-    /// Failed jobs put back on it (those that had failed when the call began).
-    pub requeued: u64,
-}
-
-/// What a schedule does with ticks that passed while no worker ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MissedView {
-    /// No job for them; go on from the next tick (the default).
-    Skip,
-    /// One job for all of them, then go on from the next tick.
-    RunOnce,
-}
-
-impl From<Missed> for MissedView {
-    fn from(m: Missed) -> Self {
-        match m {
-            Missed::Skip => MissedView::Skip,
-            Missed::RunOnce => MissedView::RunOnce,
-        }
-    }
-}
-
-/// PUT /schedules/{name}: a schedule's definition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"cron": "30 2 * * *", "timezone": "Europe/Berlin", "task_name": "task_a",
-    "args": {"user_id": 7, "duration": 5}, "missed": "skip"}))]
-pub struct ScheduleRequest {
-    /// Cron expression: 5 fields (minute hour day-of-month month day-of-week),
-    /// 6 with seconds first, or `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly`.
-    pub cron: String,
-    /// IANA time zone the expression is read in (`Europe/Berlin`); `UTC` by default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timezone: Option<String>,
-    /// A task of the catalogue: `long_task`, `task_a` or `task_b`.
-    pub task_name: String,
-    /// The task's arguments, as the task takes them (checked like an
-    /// enqueue's): `{"duration": 10, "payload": {}}` for `long_task`,
-    /// `{"user_id": 7, "duration": 5}` for `task_a` and `task_b`.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub args: Map<String, Value>,
-    /// A queue of QUEUES; the last one (`default`) unless `high` is given. Not with `high`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queue: Option<String>,
-    /// `true` puts its jobs on the first queue of QUEUES (`high`), `false`
-    /// on the last one, like an enqueue body. Not with `queue`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub high: Option<bool>,
-    /// Ticks missed while no worker ran: `skip` (the default) or `run_once`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub missed: Option<MissedView>,
-}
-
-/// A schedule: its definition and state.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[schema(example = json!({"name": "nightly-report", "cron": "30 2 * * *", "timezone": "Europe/Berlin",
-    "task": "task_a", "args": {"user_id": 7, "duration": 5}, "queue": "default", "missed": "skip",
-    "paused": false, "next_runs": ["2026-12-03T01:30:00Z", "2026-12-04T01:30:00Z"], "last_run_at": null,
-    "last_job_id": null, "created_at": "2026-12-02T20:00:00.000000Z", "updated_at": "2026-12-02T20:00:00.000000Z"}))]
-pub struct ScheduleView {
-    /// Its name: 1 to 100 letters, digits, `_`, `.` or `-`.
-    pub name: String,
-    /// Cron expression.
-    pub cron: String,
-    /// IANA time zone the expression is read in.
-    pub timezone: String,
-    /// Task name.
-    pub task: String,
-    /// Arguments of each job.
-    #[schema(value_type = Object)]
-    pub args: Value,
-    /// Queue its jobs go on.
-    pub queue: String,
-    /// Ticks missed while no worker ran.
-    pub missed: MissedView,
-    /// Whether it is paused (makes no jobs).
-    pub paused: bool,
-    /// Its next ticks (RFC 3339, UTC), soonest first; empty while paused.
-    pub next_runs: Vec<String>,
-    /// The tick of its last job (RFC 3339, UTC).
-    pub last_run_at: Option<String>,
-    /// Its last job.
-    pub last_job_id: Option<String>,
-    /// When it was first created.
-    pub created_at: String,
-    /// When it was last created or replaced.
-    pub updated_at: String,
-}
-
-impl From<Schedule> for ScheduleView {
-    fn from(s: Schedule) -> Self {
-        let Schedule {
-            name,
-            spec: ScheduleSpec { cron, timezone, task, args, queue, missed },
-            paused,
-            next_runs,
-            last_run_at,
-            last_job_id,
-            created_at,
-            updated_at,
-        } = s;
-        ScheduleView {
-            name,
-            cron,
-            timezone,
-            task,
-            args,
-            queue,
-            missed: missed.into(),
-            paused,
-            next_runs,
-            last_run_at,
-            last_job_id,
-            created_at,
-            updated_at,
-        }
-    }
-}
-
-/// GET /schedules.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct SchedulesReply {
-    /// Every schedule, by name.
-    pub schedules: Vec<ScheduleView>,
-}
-
-/// DELETE /schedules/{name}.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(example = json!({"name": "nightly-report", "deleted": true}))]
-pub struct DeleteScheduleReply {
-    /// The schedule.
-    pub name: String,
-    /// Always `true`: it is gone (the jobs it made stay).
-    pub deleted: bool,
 }
 
 /// One queue's counts.
@@ -562,9 +382,9 @@ pub struct QueueView {
     pub name: String,
     /// Jobs waiting (the starter's `count`).
     pub count: u64,
-    /// Jobs per state: queued, scheduled (waiting for their time), retrying
-    /// (waiting for their next attempt), started, cancel_requested, finished,
-    /// failed, canceled.
+    /// Jobs per state: queued, scheduled, retrying, started, cancel_requested,
+    /// finished, failed, canceled. Scheduled and retrying jobs are not in
+    /// `count` and do not count against MAX_QUEUED.
     pub states: BTreeMap<String, u64>,
 }
 
@@ -594,7 +414,7 @@ pub struct PurgeReply {
 /// GET /jobs: one page.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct JobPageView {
-    /// Jobs, newest first (soonest due first for `scheduled` and `retrying`).
+    /// Jobs, newest first (scheduled and retrying: soonest due first).
     pub jobs: Vec<JobView>,
     /// Pass as `cursor` for the next page; absent on the last page. It names
     /// where this page stopped, so jobs added or ended meanwhile do not shift
@@ -699,4 +519,162 @@ pub struct HealthReply {
     pub status: String,
     /// `ok`: Redis answered.
     pub redis: String,
+}
+
+/// POST /tasks/{job_id}/reschedule: when the waiting job enters its queue.
+/// An empty body or `{}` means now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"delay": 60}))]
+pub struct RescheduleRequest {
+    /// Seconds from now, 0 to 31622400. Not with `run_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 31_622_400)]
+    pub delay: Option<f64>,
+    /// RFC 3339 with an offset, at most 366 days ahead; up to 60 s in the
+    /// past means now. Not with `delay`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_at: Option<String>,
+}
+
+/// POST /tasks/{job_id}/reschedule: what became of the job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"job_id": "8b0c5ab4-3f7a-4d39-9e1e-1f6f1b2f4a10", "status": "scheduled", "run_at": "2026-12-03T09:00:00.000000Z"}))]
+pub struct RescheduleReply {
+    /// The job.
+    pub job_id: String,
+    /// `queued` (its time had come: it is on its queue now), or `scheduled`
+    /// / `retrying` (it waits until `run_at`).
+    pub status: JobStatus,
+    /// When it enters its queue (RFC 3339, UTC), while it waits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_at: Option<String>,
+}
+
+/// POST /queues/{queue_name}/requeue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"queue": "default", "requeued": 3}))]
+pub struct RequeueFailedReply {
+    /// The queue.
+    pub queue: String,
+    /// Failed jobs put back on it (those that had failed when the call began).
+    pub requeued: u64,
+}
+
+/// What to do with ticks missed while no worker ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MissedView {
+    /// Make no job for them; go on from the next tick.
+    Skip,
+    /// Make one job for all of them, then go on from the next tick.
+    RunOnce,
+}
+
+impl From<Missed> for MissedView {
+    fn from(m: Missed) -> Self {
+        match m {
+            Missed::Skip => MissedView::Skip,
+            Missed::RunOnce => MissedView::RunOnce,
+        }
+    }
+}
+
+/// PUT /schedules/{name}: a schedule's definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"cron": "0 9 * * 1-5", "timezone": "Europe/Madrid", "task_name": "task_b",
+    "args": {"user_id": 7, "duration": 1}, "queue": "default", "missed": "skip"}))]
+pub struct ScheduleRequest {
+    /// Cron expression: 5 fields (minute hour day month weekday), 6 with
+    /// seconds first, or `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly`.
+    pub cron: String,
+    /// IANA time zone the expression is read in (default `UTC`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// A task of the catalogue.
+    pub task_name: String,
+    /// The task's arguments, as the catalogue checks them (default `{}`).
+    /// `payload` is accepted as another name for it.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub args: Map<String, Value>,
+    /// Queue its jobs go on (default `default`, the last of QUEUES). Not with `high`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// As in the enqueue bodies: `true` for the first queue of QUEUES. Not with `queue`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<bool>,
+    /// Ticks missed while no worker ran: `skip` (default) or `run_once`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed: Option<MissedView>,
+}
+
+/// A schedule with its state.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ScheduleView {
+    /// Its name.
+    pub name: String,
+    /// Its cron expression.
+    pub cron: String,
+    /// The IANA time zone it is read in.
+    pub timezone: String,
+    /// The task its jobs run.
+    pub task_name: String,
+    /// Their arguments.
+    #[schema(value_type = Object)]
+    pub args: Value,
+    /// The queue they go on.
+    pub queue: String,
+    /// What it does with missed ticks.
+    pub missed: MissedView,
+    /// Whether it is paused (makes no jobs).
+    pub paused: bool,
+    /// Its next 5 ticks (RFC 3339, UTC), soonest first; empty while paused.
+    pub next_runs: Vec<String>,
+    /// The tick of its last job.
+    pub last_run_at: Option<String>,
+    /// Its last job.
+    pub last_job_id: Option<String>,
+    /// When it was first created.
+    pub created_at: String,
+    /// When it was last created or replaced.
+    pub updated_at: String,
+}
+
+impl From<Schedule> for ScheduleView {
+    fn from(s: Schedule) -> Self {
+        let Schedule { name, spec, paused, next_runs, last_run_at, last_job_id, created_at, updated_at } = s;
+        let ScheduleSpec { cron, timezone, task, args, queue, missed } = spec;
+        ScheduleView {
+            name,
+            cron,
+            timezone,
+            task_name: task,
+            args,
+            queue,
+            missed: missed.into(),
+            paused,
+            next_runs,
+            last_run_at,
+            last_job_id,
+            created_at,
+            updated_at,
+        }
+    }
+}
+
+/// GET /schedules.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SchedulesReply {
+    /// Every schedule, by name.
+    pub schedules: Vec<ScheduleView>,
+}
+
+/// DELETE /schedules/{name}.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"name": "daily-report", "deleted": true}))]
+pub struct DeletedReply {
+    /// The schedule.
+    pub name: String,
+    /// Always `true`: it is gone (the jobs it made stay).
+    pub deleted: bool,
 }

@@ -101,34 +101,59 @@ async fn scenario(version: &str, via: Via) {
         assert_eq!(call(function, "not-a-uuid").await.0, 404, "{ctx} {function}");
     }
 
-    // A delayed job: its event moves it 600 s ahead; then requeue of failed jobs (none).
-    let body = r#"{"user_id": 9, "duration": 1, "delay": 3600}"#;
-    let (code, later) = send(&state, via, "enqueue_task_a", &event_with_body(version, "enqueue_task_a", body)).await;
-    assert_eq!((code, later["status"].as_str()), (200, Some("scheduled")), "{ctx}: {later}");
-    let later_id = later["job_id"].as_str().unwrap();
-    let (code, moved) = call("reschedule_task", later_id).await;
-    assert_eq!((code, moved["status"].as_str()), (200, Some("scheduled")), "{ctx}: {moved}");
-    assert!(moved["run_at"].as_str().unwrap() < later["run_at"].as_str().unwrap(), "{ctx}: {moved}");
-    let (code, conflict) = call("reschedule_task", &job_id).await;
-    assert_eq!((code, &conflict["status"]), (409, &json!("queued")), "{ctx}: {conflict}");
-    assert_eq!(call("requeue_failed", "").await, (200, json!({"queue": "default", "requeued": 0})), "{ctx}");
-
-    // Schedules: create, read, list, pause, resume, delete.
-    let (code, schedule) = call("put_schedule", "").await;
-    assert_eq!((code, schedule["name"].as_str()), (201, Some("nightly-report")), "{ctx}: {schedule}");
-    assert_eq!(call("get_schedule", "").await, (200, schedule.clone()), "{ctx}");
-    assert_eq!(call("list_schedules", "").await, (200, json!({"schedules": [schedule]})), "{ctx}");
-    let (code, paused) = call("pause_schedule", "").await;
-    assert_eq!((code, &paused["paused"]), (200, &json!(true)), "{ctx}: {paused}");
-    let (code, resumed) = call("resume_schedule", "").await;
-    assert_eq!((code, &resumed["paused"]), (200, &json!(false)), "{ctx}: {resumed}");
-    assert_eq!(call("delete_schedule", "").await, (200, json!({"name": "nightly-report", "deleted": true})), "{ctx}");
-    assert_eq!(call("get_schedule", "").await.0, 404, "{ctx}");
-
     let (code, purged) = call("purge_queue", "").await;
     assert_eq!(code, 200, "{ctx}: {purged}");
     assert_eq!(purged, json!({"queue": "default", "purged": 2}));
     assert_eq!(server.cli(&["llen", "{taskq}:queue:default"]).trim(), "0");
+
+    // A delayed job: scheduled with its run_at, then rescheduled to run now.
+    let delayed = event_with_body(version, "enqueue_task_a", r#"{"user_id": 9, "duration": 1, "delay": 3600}"#);
+    let (code, later) = send(&state, via, "enqueue_task_a", &delayed).await;
+    assert_eq!((code, &later["status"]), (200, &json!("scheduled")), "{ctx}: {later}");
+    let later_id = later["job_id"].as_str().unwrap().to_owned();
+    let (code, job) = call("get_task", &later_id).await;
+    assert_eq!((code, &job["status"], &job["run_at"]), (200, &json!("scheduled"), &later["run_at"]), "{ctx}: {job}");
+    assert_eq!(server.cli(&["zcard", "{taskq}:waiting:default:scheduled"]).trim(), "1");
+    assert_eq!(
+        call("reschedule_task", &later_id).await,
+        (200, json!({"job_id": later_id, "status": "queued"})),
+        "{ctx}"
+    );
+    let (code, job) = call("get_task", &later_id).await;
+    assert_eq!((code, &job["status"], &job["run_at"]), (200, &json!("queued"), &Value::Null), "{ctx}: {job}");
+    let (code, conflict) = call("reschedule_task", &later_id).await;
+    assert_eq!((code, &conflict["status"]), (409, &json!("queued")), "{ctx}: {conflict}");
+    assert_eq!(call("reschedule_task", &unknown).await.0, 404, "{ctx}");
+    assert_eq!(call("requeue_failed", "").await, (200, json!({"queue": "default", "requeued": 0})), "{ctx}");
+
+    // A schedule: created, replaced, read, listed, paused, resumed, deleted.
+    let (code, created) = call("put_schedule", "").await;
+    assert_eq!(
+        (code, &created["name"], &created["paused"]),
+        (201, &json!("daily-report"), &json!(false)),
+        "{ctx}: {created}"
+    );
+    assert_eq!(created["timezone"], "Europe/Madrid");
+    assert_eq!(created["task_name"], "task_b");
+    assert_eq!(created["args"], json!({"user_id": 7, "duration": 1}));
+    assert_eq!((created["queue"].as_str(), created["missed"].as_str()), (Some("default"), Some("skip")));
+    assert_eq!(created["next_runs"].as_array().map(Vec::len), Some(5), "{created}");
+    assert_eq!(call("put_schedule", "").await.0, 200, "{ctx}: replaced");
+    let (code, got) = call("get_schedule", "").await;
+    assert_eq!((code, &got["cron"]), (200, &json!("0 9 * * 1-5")), "{ctx}: {got}");
+    let (code, all) = call("list_schedules", "").await;
+    assert_eq!((code, all["schedules"].as_array().map(Vec::len)), (200, Some(1)), "{ctx}: {all}");
+    let (code, paused) = call("pause_schedule", "").await;
+    assert_eq!((code, &paused["paused"], &paused["next_runs"]), (200, &json!(true), &json!([])), "{ctx}: {paused}");
+    let (code, resumed) = call("resume_schedule", "").await;
+    assert_eq!((code, &resumed["paused"]), (200, &json!(false)), "{ctx}: {resumed}");
+    assert_eq!(resumed["next_runs"].as_array().map(Vec::len), Some(5), "{resumed}");
+    assert_eq!(call("delete_schedule", "").await, (200, json!({"name": "daily-report", "deleted": true})), "{ctx}");
+    for function in ["get_schedule", "delete_schedule", "pause_schedule", "resume_schedule"] {
+        let (code, gone) = call(function, "").await;
+        assert_eq!((code, gone), (404, json!({"detail": "schedule \"daily-report\" not found"})), "{ctx} {function}");
+    }
+    assert_eq!(call("list_schedules", "").await, (200, json!({"schedules": []})), "{ctx}");
 
     let (code, doc) = call("openapi", "").await;
     assert_eq!((code, doc["openapi"].as_str()), (200, Some("3.1.0")), "{ctx}");
@@ -348,4 +373,192 @@ async fn a_function_finds_its_parameters_behind_a_prefix() {
     event["rawPath"] = json!("/lambda-url/purge_queue/queues/high/purge");
     let (code, answer) = send(&state, Via::Function, "purge_queue", &event).await;
     assert_eq!((code, answer), (200, json!({"queue": "high", "purged": 0})));
+}
+
+#[tokio::test]
+async fn bad_lifecycle_input_is_4xx_naming_the_field_and_writes_nothing() {
+    let server = RedisServer::start();
+    let state = state(&server);
+    let past = (chrono::Utc::now() - chrono::Duration::seconds(120)).to_rfc3339();
+    let beyond = (chrono::Utc::now() + chrono::Duration::days(367)).to_rfc3339();
+    let a = |extra: &str| format!(r#"{{"user_id": 1, "duration": 1, {extra}}}"#);
+    let cases: Vec<(&str, &str, String, Vec<&str>, &str)> = vec![
+        ("POST", "/tasks/a", a(r#""delay": -1"#), vec!["body", "delay"], "value_error"),
+        ("POST", "/tasks/a", a(r#""delay": 31622401"#), vec!["body", "delay"], "value_error"),
+        ("POST", "/tasks/a", a(r#""delay": "5""#), vec!["body", "delay"], "float_type"),
+        ("POST", "/tasks/a", a(&format!(r#""run_at": "{past}""#)), vec!["body", "run_at"], "value_error"),
+        ("POST", "/tasks/a", a(&format!(r#""run_at": "{beyond}""#)), vec!["body", "run_at"], "value_error"),
+        ("POST", "/tasks/a", a(r#""run_at": "2026-12-03 09:00""#), vec!["body", "run_at"], "datetime_parsing"),
+        ("POST", "/tasks/a", a(r#""run_at": "2026-12-03T09:00:00""#), vec!["body", "run_at"], "datetime_parsing"),
+        (
+            "POST",
+            "/tasks/b",
+            a(r#""delay": 5, "run_at": "2030-01-01T00:00:00Z""#),
+            vec!["body", "run_at"],
+            "value_error",
+        ),
+        ("POST", "/tasks/a", a(r#""retry": {"max": -1}"#), vec!["body", "retry", "max"], "value_error"),
+        ("POST", "/tasks/a", a(r#""retry": {"max": 101}"#), vec!["body", "retry", "max"], "value_error"),
+        ("POST", "/tasks/a", a(r#""retry": {"max": 1.5}"#), vec!["body", "retry", "max"], "int_type"),
+        ("POST", "/tasks/a", a(r#""retry": {"backoff": 0}"#), vec!["body", "retry", "backoff"], "value_error"),
+        (
+            "POST",
+            "/tasks/a",
+            a(r#""retry": {"max": 2, "backoff": 10, "backoff_max": 5}"#),
+            vec!["body", "retry", "backoff_max"],
+            "value_error",
+        ),
+        ("POST", "/tasks/a", a(r#""retry": {"tries": 2}"#), vec!["body", "retry", "tries"], "extra_forbidden"),
+        ("POST", "/tasks/a", a(r#""retry": 3"#), vec!["body", "retry"], "dict_type"),
+        (
+            "POST",
+            "/tasks",
+            r#"{"task_name": "long_task", "duration": 1, "delay": -5}"#.into(),
+            vec!["body", "delay"],
+            "value_error",
+        ),
+        ("POST", "/tasks/{id}/reschedule", r#"{"delay": -1}"#.into(), vec!["body", "delay"], "value_error"),
+        (
+            "POST",
+            "/tasks/{id}/reschedule",
+            r#"{"delay": 1, "run_at": "2030-01-01T00:00:00Z"}"#.into(),
+            vec!["body", "run_at"],
+            "value_error",
+        ),
+        ("POST", "/tasks/{id}/reschedule", r#"{"at": 1}"#.into(), vec!["body", "at"], "extra_forbidden"),
+        (
+            "PUT",
+            "/schedules/s1",
+            r#"{"cron": "61 * * * *", "task_name": "task_a", "args": {"user_id": 1, "duration": 1}}"#.into(),
+            vec!["body", "cron"],
+            "value_error",
+        ),
+        (
+            "PUT",
+            "/schedules/s1",
+            r#"{"cron": "0 * * * *", "timezone": "Mars/Olympus", "task_name": "task_a", "args": {"user_id": 1, "duration": 1}}"#.into(),
+            vec!["body", "timezone"],
+            "value_error",
+        ),
+        (
+            "PUT",
+            "/schedules/s1",
+            r#"{"cron": "0 * * * *", "task_name": "task_a", "args": {"user_id": 1, "duration": 1}, "missed": "all"}"#
+                .into(),
+            vec!["body", "missed"],
+            "enum",
+        ),
+        (
+            "PUT",
+            "/schedules/s1",
+            r#"{"cron": "0 * * * *", "task_name": "nope"}"#.into(),
+            vec!["body", "task_name"],
+            "enum",
+        ),
+        (
+            "PUT",
+            "/schedules/s1",
+            r#"{"cron": "0 * * * *", "task_name": "task_a", "args": {"duration": 1}}"#.into(),
+            vec!["body", "args", "user_id"],
+            "value_error",
+        ),
+        (
+            "PUT",
+            "/schedules/s1",
+            r#"{"cron": "0 * * * *", "task_name": "task_a", "args": {"user_id": 1, "duration": 1}, "queue": "nope"}"#
+                .into(),
+            vec!["body", "queue"],
+            "enum",
+        ),
+        (
+            "PUT",
+            "/schedules/s1",
+            r#"{"cron": "0 * * * *", "task_name": "task_a", "args": {"user_id": 1, "duration": 1}, "queue": "high", "high": true}"#.into(),
+            vec!["body", "high"],
+            "value_error",
+        ),
+        ("PUT", "/schedules/s1", r#"{"task_name": "task_a"}"#.into(), vec!["body", "cron"], "missing"),
+        (
+            "PUT",
+            "/schedules/bad%20name",
+            r#"{"cron": "0 * * * *", "task_name": "task_a", "args": {"user_id": 1, "duration": 1}}"#.into(),
+            vec!["path", "name"],
+            "value_error",
+        ),
+    ];
+    let job = uuid::Uuid::new_v4().to_string();
+    for (method, path, body, loc, kind) in &cases {
+        let path = path.replace("{id}", &job);
+        let (code, answer) = dispatch(&state, request(method, &path, body)).await;
+        assert_eq!(code, 422, "{method} {path} {body}: {answer}");
+        let errors = answer["detail"].as_array().unwrap_or_else(|| panic!("{answer}"));
+        let hit = errors.iter().any(|e| e["loc"] == json!(loc) && e["type"] == *kind && e["msg"].is_string());
+        assert!(hit, "{method} {path} {body}: want {loc:?} {kind}, got {answer}");
+    }
+    // Unknown schedule, job or queue: 404 naming it.
+    let not_found = [
+        ("GET", "/schedules/nope".to_owned()),
+        ("DELETE", "/schedules/nope".to_owned()),
+        ("POST", "/schedules/nope/pause".to_owned()),
+        ("POST", "/schedules/nope/resume".to_owned()),
+        ("POST", format!("/tasks/{job}/reschedule")),
+        ("POST", "/queues/nope/requeue".to_owned()),
+    ];
+    for (method, path) in not_found {
+        let (code, answer) = dispatch(&state, request(method, &path, "")).await;
+        assert_eq!(code, 404, "{method} {path}: {answer}");
+        assert!(answer["detail"].as_str().unwrap().contains("nope") || path.contains(&job), "{answer}");
+    }
+    assert_eq!(server.cli(&["dbsize"]).trim(), "0", "nothing was written");
+}
+
+#[tokio::test]
+async fn delayed_and_retried_enqueues_answer_and_store_what_was_asked() {
+    let server = RedisServer::start();
+    let state = state(&server);
+    let at = chrono::Utc::now() + chrono::Duration::hours(2);
+    let body = format!(
+        r#"{{"task_name": "long_task", "duration": 1, "run_at": "{}", "retry": {{"max": 4}}}}"#,
+        at.with_timezone(&chrono::FixedOffset::east_opt(3600).unwrap()).to_rfc3339()
+    );
+    let (code, created) = dispatch(&state, request("POST", "/tasks", &body)).await;
+    assert_eq!((code, &created["status"]), (200, &json!("scheduled")), "{created}");
+    let run_at = created["run_at"].as_str().unwrap();
+    assert!(run_at.ends_with('Z'), "{run_at}");
+    let parsed = chrono::DateTime::parse_from_rfc3339(run_at).unwrap();
+    assert!((parsed.timestamp_micros() - at.timestamp_micros()).abs() <= 1, "{run_at} vs {at}");
+    let (code, job) =
+        dispatch(&state, request("GET", &format!("/tasks/{}", created["job_id"].as_str().unwrap()), "")).await;
+    assert_eq!(code, 200);
+    assert_eq!((&job["status"], job["run_at"].as_str()), (&json!("scheduled"), Some(run_at)), "{job}");
+    // max from the request, the waits from the configuration (RETRY_BACKOFF 1, RETRY_BACKOFF_MAX 300).
+    assert_eq!(job["retry"], json!({"max": 4, "backoff": 1.0, "backoff_max": 300.0}), "{job}");
+    assert_eq!((&job["attempts_left"], &job["errors"], &job["schedule"]), (&json!(5), &json!([]), &Value::Null));
+
+    // Reschedule to a later time, then by delay; both keep it scheduled.
+    let path = format!("/tasks/{}/reschedule", created["job_id"].as_str().unwrap());
+    let (code, moved) = dispatch(&state, request("POST", &path, r#"{"delay": 60}"#)).await;
+    assert_eq!((code, &moved["status"]), (200, &json!("scheduled")), "{moved}");
+    let due = chrono::DateTime::parse_from_rfc3339(moved["run_at"].as_str().unwrap()).unwrap();
+    let ahead = due.timestamp() - chrono::Utc::now().timestamp();
+    assert!((55..=61).contains(&ahead), "{moved}");
+    // A run_at up to 60 s in the past means now.
+    let recent = (chrono::Utc::now() - chrono::Duration::seconds(30)).to_rfc3339();
+    let (code, now) = dispatch(&state, request("POST", &path, &format!(r#"{{"run_at": "{recent}"}}"#))).await;
+    assert_eq!((code, &now["status"]), (200, &json!("queued")), "{now}");
+    assert_eq!(server.cli(&["llen", "{taskq}:queue:default"]).trim(), "1");
+
+    // delay 0 and no delay are the same: queued at once, the answer as before.
+    let (code, plain) =
+        dispatch(&state, request("POST", "/tasks/b", r#"{"user_id": 5, "duration": 1, "delay": 0}"#)).await;
+    assert_eq!(code, 200);
+    assert_eq!(plain.as_object().unwrap().len(), 2, "{plain}");
+    // task_b's own policy fills the fields not given.
+    let (_, job) = dispatch(&state, request("GET", &format!("/tasks/{}", plain["job_id"].as_str().unwrap()), "")).await;
+    assert_eq!(job["retry"], json!({"max": 3, "backoff": 2.0, "backoff_max": 60.0}), "{job}");
+    let (code, none) =
+        dispatch(&state, request("POST", "/tasks/b", r#"{"user_id": 6, "duration": 1, "retry": {"max": 0}}"#)).await;
+    assert_eq!(code, 200);
+    let (_, job) = dispatch(&state, request("GET", &format!("/tasks/{}", none["job_id"].as_str().unwrap()), "")).await;
+    assert_eq!((&job["retry"], &job["attempts_left"]), (&Value::Null, &Value::Null), "{job}");
 }

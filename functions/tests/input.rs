@@ -236,4 +236,20 @@ fn the_openapi_document_gives_the_ranges_the_code_enforces() {
         assert_eq!((key["minLength"].as_u64(), key["maxLength"].as_u64()), (Some(1), Some(max)), "{path}");
         assert!(doc["paths"][path]["post"]["responses"]["415"].is_object(), "{path}: no 415");
     }
+    let schema = |name: &str, field: &str| doc["components"]["schemas"][name]["properties"][field].clone();
+    for body in ["EnqueueRequest", "UserTaskRequest", "RescheduleRequest"] {
+        let delay = schema(body, "delay");
+        assert_eq!(
+            (delay["minimum"].as_f64(), delay["maximum"].as_f64()),
+            (Some(0.0), Some(functions::input::MAX_DELAY_SECS)),
+            "{body}"
+        );
+    }
+    assert_eq!(functions::input::MAX_DELAY_SECS, taskq::queue::MAX_DELAY.as_secs_f64());
+    let max = schema("RetryRequest", "max");
+    assert_eq!(max["maximum"].as_u64(), Some(u64::from(taskq::queue::MAX_RETRIES)));
+    let backoff = schema("RetryRequest", "backoff");
+    assert_eq!(backoff["maximum"].as_f64(), Some(taskq::queue::MAX_RETRY_BACKOFF));
+    let backoff_max = schema("RetryRequest", "backoff_max");
+    assert_eq!(backoff_max["maximum"].as_f64(), Some(taskq::queue::MAX_RETRY_BACKOFF_MAX));
 }

@@ -21,7 +21,7 @@ pub enum Missed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScheduleSpec {
     /// Cron expression: 5 fields (minute hour day month weekday), 6 with
-    /// seconds first, or `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly`.
+    /// seconds first, or `@yearly`, `@monthly`, `@weekly`, `@daily` (`@midnight`), `@hourly`.
     pub cron: String,
     /// IANA time zone the expression is read in.
     pub timezone: String,
@@ -119,7 +119,9 @@ impl Cron {
         if !expr.trim_start().starts_with('@') && !(5..=6).contains(&fields) {
             return Err(invalid(format!("{expr:?} has {fields} fields")));
         }
-        let cron = parser.parse(expr).map_err(|e| invalid(format!("{expr:?} does not parse: {e}")))?;
+        // croner knows @daily but not its other usual name.
+        let pattern = if expr.trim().eq_ignore_ascii_case("@midnight") { "@daily" } else { expr };
+        let cron = parser.parse(pattern).map_err(|e| invalid(format!("{expr:?} does not parse: {e}")))?;
         Ok(Cron { cron, tz })
     }
 

@@ -1,5 +1,5 @@
-//! DELETE /tasks/{job_id}: cancel a job. A queued, scheduled or retrying job
-//! is canceled at once (200); a running one is asked to stop and ends `canceled` shortly (202).
+//! DELETE /tasks/{job_id}: cancel a job. A queued job is canceled at once
+//! (200); a running one is asked to stop and ends `canceled` shortly (202).
 
 use lambda_http::http::StatusCode;
 use taskq::{CancelOutcome, Status};
@@ -13,7 +13,7 @@ use crate::views::JobStatusReply;
 #[utoipa::path(delete, path = "/tasks/{job_id}", tag = "tasks",
     params(("job_id" = String, Path, description = "The job's id")),
     responses(
-        (status = 200, description = "It was queued, scheduled or retrying: canceled, it will never run", body = JobStatusReply),
+        (status = 200, description = "It was queued: canceled, it will never run", body = JobStatusReply),
         (status = 202, description = "It is running: its worker was asked to stop it", body = JobStatusReply,
             example = json!({"job_id": "8b0c5ab4-3f7a-4d39-9e1e-1f6f1b2f4a10", "status": "cancel_requested"})),
         (status = 404, description = "No such job", body = ErrorBody),

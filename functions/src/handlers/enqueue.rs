@@ -2,16 +2,16 @@
 //! Idempotency-Key header and the answers), made by [`enqueue_handler!`],
 //! and the enqueue itself, with catalogue errors mapped to fields of the body.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use lambda_http::http::StatusCode;
 use serde_json::{Map, Value};
-use taskq::{Config, NewJob, RetryPolicy};
+use taskq::NewJob;
 
 use crate::error::{ApiError, FieldError};
-use crate::input::Fields;
+use crate::input::{self, Fields, RetryOverride};
 use crate::reply::{Reply, json};
 use crate::request::{Call, idempotency_key};
-use crate::views::EnqueueReply;
+use crate::views::{EnqueueReply, JobStatus};
 
 /// Declares an enqueue endpoint's `handle`: its doc comment (the operation's
 /// summary), path, body type and what its 422 says differ; the header and
@@ -28,8 +28,7 @@ macro_rules! enqueue_handler {
                 description = "Names the request: while its job has not ended, the same key returns that job. \
                     1 to 255 visible ASCII characters or spaces; spaces at either end are ignored")),
             responses(
-                (status = 200, description = "A new job (with `status` and `run_at` when it waits for its time), \
-                    or the existing one (`duplicate`)", body = EnqueueReply),
+                (status = 200, description = "A new job, or the existing one (`duplicate`)", body = EnqueueReply),
                 (status = 413, description = "Body larger than MAX_BODY", body = ErrorBody),
                 (status = 415, description = "A body whose Content-Type is not JSON", body = ErrorBody),
                 (status = 422, description = $invalid, body = ValidationBody),
@@ -43,24 +42,20 @@ macro_rules! enqueue_handler {
 }
 pub(super) use enqueue_handler;
 
-/// When a job runs and how it is retried, as its body says (`delay` or
-/// `run_at`, `retry`).
-pub(super) struct Timing {
-    /// When it may run; `None`: at once.
+/// The body fields every enqueue endpoint takes besides the task's own:
+/// `delay` or `run_at`, and `retry`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Lifecycle {
+    /// When the job may run; `None` for at once.
     pub run_at: Option<DateTime<Utc>>,
-    /// Its own retry policy; `None`: its task's or the configured one.
-    pub retry: Option<RetryPolicy>,
+    /// The request's retry fields, if it gave any.
+    pub retry: Option<RetryOverride>,
 }
 
-impl Timing {
-    /// Reads `delay`, `run_at` and `retry` from a body; a partial `retry`
-    /// takes the other fields from `task`'s policy (or the configured one when
-    /// the task is unknown or has none).
-    pub fn read(f: &mut Fields, task: Option<&str>, config: &Config) -> Timing {
-        let run_at = f.run_at(Utc::now());
-        let defaults = task.and_then(taskq::catalogue::find).and_then(|t| t.retry).unwrap_or(config.retry_defaults());
-        let retry = f.retry(defaults);
-        Timing { run_at, retry }
+impl Lifecycle {
+    /// Reads `delay`, `run_at` and `retry` from the body's fields.
+    pub fn read(f: &mut Fields<'_>) -> Self {
+        Lifecycle { run_at: input::when(f), retry: input::retry(f) }
     }
 }
 
@@ -71,7 +66,7 @@ pub(super) async fn enqueue(
     task: &str,
     args: Map<String, Value>,
     high: bool,
-    timing: Timing,
+    life: Lifecycle,
     loc: fn(&str) -> Vec<String>,
 ) -> Reply {
     let idempotency_key = idempotency_key(call.headers())?;
@@ -86,13 +81,25 @@ pub(super) async fn enqueue(
         other => other.into(),
     })?;
     job.idempotency_key = idempotency_key;
-    job.run_at = timing.run_at;
-    if timing.retry.is_some() {
-        job.retry = timing.retry;
+    job.run_at = life.run_at;
+    if let Some(r) = life.retry {
+        // The fields not given come from the task's policy, else the configuration.
+        let defaults = taskq::catalogue::find(task).and_then(|t| t.retry).unwrap_or_else(|| config.retry_defaults());
+        let policy = r.over(defaults);
+        taskq::queue::check_retry(&policy)?;
+        job.retry = Some(policy);
     }
-    let run_at = timing.run_at;
     let done = call.redis(move |q| async move { q.enqueue(&job).await }).await?;
-    Ok(json(StatusCode::OK, &EnqueueReply::new(done, run_at)))
+    let mut reply = EnqueueReply::from(done);
+    // Said only of a time still ahead once the job is written: a time that
+    // passed meanwhile may have put the job on its queue directly.
+    if let (EnqueueReply::Created { status, run_at, .. }, Some(t)) = (&mut reply, life.run_at)
+        && t > Utc::now()
+    {
+        *status = Some(JobStatus::Scheduled);
+        *run_at = Some(t.to_rfc3339_opts(SecondsFormat::Micros, true));
+    }
+    Ok(json(StatusCode::OK, &reply))
 }
 
 /// FastAPI's error type for a catalogue message (serde's wording).
@@ -115,7 +122,7 @@ pub(super) async fn enqueue_user_task(call: Call, task: &str) -> Reply {
     let user_id = f.integer("user_id");
     let duration = f.number("duration");
     let high = f.boolean_or("high", false);
-    let timing = Timing::read(&mut f, Some(task), call.state.config());
+    let life = Lifecycle::read(&mut f);
     f.finish()?;
     let (Some(user_id), Some(_)) = (user_id, duration) else {
         return Err(ApiError::invalid(&["body"], "missing", "Field required"));
@@ -124,5 +131,5 @@ pub(super) async fn enqueue_user_task(call: Call, task: &str) -> Reply {
     args.insert("user_id".into(), user_id.into());
     // The number as sent (5 stays 5, not 5.0): identical requests hash alike.
     args.insert("duration".into(), body["duration"].clone());
-    enqueue(call, task, args, high, timing, |field| vec!["body".into(), field.into()]).await
+    enqueue(call, task, args, high, life, |field| vec!["body".into(), field.into()]).await
 }

@@ -6,9 +6,6 @@
 //! "duration": 5, "payload": {"user_id": 7}}` enqueues task_a with
 //! `{"user_id": 7, "duration": 5}`. A `duration` inside `payload` is refused
 //! rather than silently overridden.
-//!
-//! Optional `delay` (seconds) or `run_at` (RFC 3339) make it wait as
-//! `scheduled`; an optional `retry` gives its own retry policy.
 
 use serde_json::{Map, Value};
 
@@ -32,6 +29,7 @@ async fn read_and_enqueue(call: Call) -> Reply {
     let duration = f.number("duration");
     let payload = f.object_or_empty("payload");
     let high = f.boolean_or("high", false);
+    let life = super::enqueue::Lifecycle::read(&mut f);
     if let Some(t) = &task
         && taskq::catalogue::find(t).is_none()
     {
@@ -41,7 +39,6 @@ async fn read_and_enqueue(call: Call) -> Reply {
     if !long_task && payload.contains_key("duration") {
         f.reject("payload", "value_error", "duration goes at the top level of the body, not in payload");
     }
-    let timing = super::enqueue::Timing::read(&mut f, task.as_deref(), call.state.config());
     f.finish()?;
     let (Some(task), Some(_)) = (task, duration) else {
         // `finish` passed, so both were read; kept total rather than unwrapped.
@@ -57,7 +54,7 @@ async fn read_and_enqueue(call: Call) -> Reply {
         args
     };
     let loc = if long_task { long_task_loc } else { payload_loc };
-    super::enqueue::enqueue(call, &task, args, high, timing, loc).await
+    super::enqueue::enqueue(call, &task, args, high, life, loc).await
 }
 
 fn long_task_loc(field: &str) -> Vec<String> {

@@ -1,4 +1,4 @@
-//! GET /schedules/{name}: a schedule's definition, next runs and last job.
+//! GET /schedules/{name}: one schedule with its next runs.
 
 use lambda_http::http::StatusCode;
 
@@ -16,11 +16,9 @@ use crate::views::ScheduleView;
         (status = 503, description = "Redis is unreachable", body = ErrorBody),
     ))]
 pub async fn handle(call: Call) -> Reply {
-    let name = super::schedule::name(&call)?;
+    let name = super::schedules::name(&call);
     let n = name.clone();
-    let schedule = call
-        .redis(move |q| async move { q.schedule(&n).await })
-        .await?
-        .ok_or_else(|| super::schedule::not_found(&name))?;
+    let found = call.redis(move |q| async move { q.schedule(&n).await }).await?;
+    let schedule = found.ok_or_else(|| super::schedules::not_found(&name))?;
     Ok(json(StatusCode::OK, &ScheduleView::from(schedule)))
 }

@@ -1,5 +1,5 @@
 //! GET /jobs?queue=&state=&cursor=&limit=: a queue's jobs in one state,
-//! newest first (`scheduled` and `retrying`: soonest due first), a page at a time.
+//! newest first (scheduled and retrying: soonest due first), a page at a time.
 
 use lambda_http::http::StatusCode;
 use taskq::{Cursor, Status};
@@ -18,7 +18,7 @@ pub const MAX_LIMIT: usize = 500;
 #[utoipa::path(get, path = "/jobs", tag = "jobs",
     params(
         ("queue" = String, Query, description = "A queue of QUEUES"),
-        ("state" = Option<crate::views::JobStatus>, Query, description = "Jobs in this state (default `queued`)"),
+        ("state" = Option<crate::views::JobStatus>, Query, description = "Jobs in this state (default `queued`); `scheduled` and `retrying` list waiting jobs"),
         ("cursor" = Option<String>, Query, max_length = 80, pattern = "^[a-z]:[!-~]+$",
             description = "`next_cursor` of the previous page of the same queue and state, as it was given: \
                 at most 80 characters; anything else is refused (422)"),

@@ -7,7 +7,7 @@ use crate::reply::{Reply, json};
 use crate::request::Call;
 use crate::views::SchedulesReply;
 
-/// Lists every schedule (at most 1000 exist).
+/// Lists the schedules (at most 1000 exist).
 #[utoipa::path(get, path = "/schedules", tag = "schedules",
     responses(
         (status = 200, description = "Every schedule, by name", body = SchedulesReply),

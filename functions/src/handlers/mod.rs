@@ -1,6 +1,6 @@
 //! One module per endpoint; each exports `handle(Call) -> Reply`, annotated
 //! for the OpenAPI document. What several share is here (reading a job id)
-//! or in `enqueue` (the three enqueue endpoints) and `schedule` (the schedule endpoints).
+//! or in `enqueue` (the three enqueue endpoints) and `schedules`.
 
 pub mod cancel_task;
 pub mod dashboard;
@@ -26,7 +26,7 @@ pub mod requeue_failed;
 pub mod requeue_task;
 pub mod reschedule_task;
 pub mod resume_schedule;
-mod schedule;
+mod schedules;
 
 use crate::error::ApiError;
 use crate::request::Call;

@@ -1,18 +1,24 @@
-//! POST /schedules/{name}/pause: pause a schedule: it makes no jobs until resumed; its next runs are empty meanwhile.
+//! POST /schedules/{name}/pause: stop a schedule making jobs (it stays, with its definition).
+
+use lambda_http::http::StatusCode;
 
 use crate::error::ErrorBody;
-use crate::reply::Reply;
+use crate::reply::{Reply, json};
 use crate::request::Call;
 use crate::views::ScheduleView;
 
-/// Pauses the schedule (again is no error); unknown names are 404.
+/// Pauses the schedule: it makes no jobs until resumed; unknown names are 404.
 #[utoipa::path(post, path = "/schedules/{name}/pause", tag = "schedules",
     params(("name" = String, Path, description = "The schedule's name")),
     responses(
-        (status = 200, description = "The schedule, paused", body = ScheduleView),
+        (status = 200, description = "The schedule, now paused", body = ScheduleView),
         (status = 404, description = "No such schedule", body = ErrorBody),
         (status = 503, description = "Redis is unreachable", body = ErrorBody),
     ))]
 pub async fn handle(call: Call) -> Reply {
-    super::schedule::set_paused(call, true).await
+    let name = super::schedules::name(&call);
+    let n = name.clone();
+    let found = call.redis(move |q| async move { q.set_schedule_paused(&n, true).await }).await?;
+    let schedule = found.ok_or_else(|| super::schedules::not_found(&name))?;
+    Ok(json(StatusCode::OK, &ScheduleView::from(schedule)))
 }

@@ -1,12 +1,12 @@
 //! PUT /schedules/{name}: create or replace a cron schedule.
 //!
-//! The body is checked like an enqueue (task, arguments, queue) before
-//! anything is written; the cron expression and the time zone are checked
-//! by taskq, and a bad one is written nowhere either.
+//! The body names the task and its arguments as the catalogue checks them
+//! (`args`, or `payload`), its queue (`queue`, or `high` as in the enqueue
+//! bodies), the cron expression, its time zone and what to do with missed
+//! ticks. A replaced schedule computes its next tick from now.
 
 use lambda_http::http::StatusCode;
 use serde_json::Value;
-use taskq::NewJob;
 use taskq::schedule::{Missed, ScheduleSpec};
 
 use crate::error::{ApiError, ErrorBody, FieldError, ValidationBody, task_names};
@@ -15,57 +15,56 @@ use crate::reply::{Reply, json};
 use crate::request::Call;
 use crate::views::{ScheduleRequest, ScheduleView};
 
-/// Creates or replaces the schedule; its next tick is computed from now.
+/// Creates (201) or replaces (200) the schedule.
 #[utoipa::path(put, path = "/schedules/{name}", tag = "schedules",
-    params(("name" = String, Path, description = "The schedule's name: 1 to 100 letters, digits, `_`, `.` or `-`")),
+    params(("name" = String, Path, description = "1 to 100 characters of A-Z, a-z, 0-9, `_`, `.` and `-`")),
     request_body = ScheduleRequest,
     responses(
         (status = 200, description = "Replaced", body = ScheduleView),
         (status = 201, description = "Created", body = ScheduleView),
         (status = 413, description = "Body larger than MAX_BODY", body = ErrorBody),
         (status = 415, description = "A body whose Content-Type is not JSON", body = ErrorBody),
-        (status = 422, description = "Bad name (or 1000 schedules exist), unparsable cron expression, unknown time zone, \
-            task, queue or `missed`, arguments that do not fit the task", body = ValidationBody),
+        (status = 422, description = "Bad name, cron expression, time zone, task, arguments, queue or `missed`; \
+            or 1000 schedules exist already", body = ValidationBody),
         (status = 503, description = "Redis is unreachable", body = ErrorBody),
     ))]
 pub async fn handle(call: Call) -> Reply {
-    let name = call.param("name").to_owned();
+    let name = super::schedules::name(&call);
     let body = call.json_object()?;
     let mut f = Fields::new(&body, &["body"]);
     let cron = f.string("cron");
     let timezone = f.string_opt("timezone").unwrap_or_else(|| "UTC".into());
     let task = f.string("task_name");
-    let args_given = body.get("args").is_some_and(|a| !a.is_null());
-    let args = f.object_opt("args").cloned();
-    let args_ok = args.is_some() || !args_given;
-    let args = args.unwrap_or_default();
-    let queue = f.string_opt("queue");
-    let high = f.boolean_opt("high");
-    let missed = f.string_opt("missed");
-    let mut errors = Vec::new();
-    if let Err(taskq::Error::Invalid { message, .. }) = taskq::schedule::check_name(&name) {
-        errors.push(FieldError::new(&["path", "name"], "value_error", message));
-    }
     if let Some(t) = &task
         && taskq::catalogue::find(t).is_none()
     {
         f.reject("task_name", "enum", &format!("Input should be one of: {}", task_names()));
     }
+    let (args_field, args) = if f.has("payload") && f.has("args") {
+        f.reject("payload", "value_error", "Give args or payload, not both");
+        ("args", Default::default())
+    } else if f.has("payload") {
+        ("payload", f.object_or_empty("payload"))
+    } else {
+        ("args", f.object_or_empty("args"))
+    };
     let config = call.state.config();
-    let queue = match (queue, high) {
-        (Some(_), Some(_)) => {
-            f.reject("high", "value_error", "Give queue or high, not both");
-            None
-        }
-        (Some(q), None) if !config.queues.contains(&q) => {
+    let queue = if f.has("queue") && f.has("high") {
+        f.reject("high", "value_error", "Give queue or high, not both");
+        None
+    } else if f.has("high") {
+        Some(config.queue_for(f.boolean_or("high", false)).to_owned())
+    } else {
+        let q = f.string_opt("queue").unwrap_or_else(|| config.queue_for(false).to_owned());
+        if config.queues.contains(&q) {
+            Some(q)
+        } else {
             let msg = format!("Input should be one of: {}", config.queues.join(", "));
             f.reject("queue", "enum", &msg);
             None
         }
-        (Some(q), None) => Some(q),
-        (None, high) => Some(config.queue_for(high.unwrap_or(false)).to_owned()),
     };
-    let missed = match missed.as_deref() {
+    let missed = match f.string_opt("missed").as_deref() {
         None | Some("skip") => Some(Missed::Skip),
         Some("run_once") => Some(Missed::RunOnce),
         Some(_) => {
@@ -73,43 +72,39 @@ pub async fn handle(call: Call) -> Reply {
             None
         }
     };
-    errors.extend(f.into_errors());
-    if let Some(t) = task.as_deref().filter(|t| args_ok && taskq::catalogue::find(t).is_some()) {
-        // The arguments are checked as an enqueue checks them, TASK_TIMEOUT included.
-        let checked = NewJob::from_catalogue_within(t, Value::Object(args.clone()), "", config.task_timeout);
-        if let Err(taskq::Error::InvalidArgs(a)) = checked {
-            errors.push(FieldError { loc: args_loc(&a.field), kind: "value_error".into(), msg: a.message });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    f.finish()?;
     let (Some(cron), Some(task), Some(queue), Some(missed)) = (cron, task, queue, missed) else {
-        // No error was found, so every field was read; kept total rather than unwrapped.
+        // `finish` passed, so every field was read; kept total rather than unwrapped.
         return Err(ApiError::invalid(&["body"], "missing", "Field required"));
     };
-    let spec = ScheduleSpec { cron, timezone, task, args: Value::Object(args), queue, missed };
-    let (schedule, created) =
-        call.redis(move |q| async move { q.put_schedule(&name, spec).await }).await.map_err(|e| match e {
-            ApiError::Validation(mut errors) => {
-                for e in &mut errors {
-                    if e.loc == ["body", "name"] {
-                        e.loc = vec!["path".into(), "name".into()];
-                    }
-                }
-                ApiError::Validation(errors)
+    // The arguments are checked here, where their place in the body is known.
+    let args = Value::Object(args);
+    if let Err(e) = taskq::NewJob::from_catalogue(&task, args.clone(), queue.clone()) {
+        return Err(match e {
+            taskq::Error::InvalidArgs(a) => {
+                let mut loc = vec!["body", args_field];
+                loc.extend(Some(a.field.as_str()).filter(|f| !f.is_empty()));
+                ApiError::invalid(&loc, "value_error", a.message)
             }
-            other => other,
-        })?;
+            other => other.into(),
+        });
+    }
+    let spec = ScheduleSpec { cron, timezone, task, args, queue, missed };
+    let n = name.clone();
+    let (schedule, created) =
+        call.redis(move |q| async move { q.put_schedule(&n, spec).await }).await.map_err(locate)?;
     let code = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(json(code, &ScheduleView::from(schedule)))
 }
 
-/// Where an argument of the task sits in the body.
-fn args_loc(field: &str) -> Vec<String> {
-    let mut loc = vec!["body".to_owned(), "args".to_owned()];
-    if !field.is_empty() {
-        loc.push(field.to_owned());
-    }
-    loc
+/// The name is in the path, not the body.
+fn locate(e: ApiError) -> ApiError {
+    let ApiError::Validation(errors) = e else { return e };
+    let moved = errors.into_iter().map(|mut fe: FieldError| {
+        if fe.loc == ["body", "name"] {
+            fe.loc = vec!["path".into(), "name".into()];
+        }
+        fe
+    });
+    ApiError::Validation(moved.collect())
 }

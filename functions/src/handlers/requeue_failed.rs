@@ -2,7 +2,8 @@
 //! dead letters) back on it.
 //!
 //! Only the jobs that had failed when the call began are requeued, in
-//! bounded batches: jobs failing meanwhile stay failed, and the call ends.
+//! bounded batches: jobs failing again meanwhile stay failed, so the call
+//! always ends.
 
 use lambda_http::http::StatusCode;
 
@@ -15,7 +16,7 @@ use crate::views::RequeueFailedReply;
 #[utoipa::path(post, path = "/queues/{queue_name}/requeue", tag = "queues",
     params(("queue_name" = String, Path, description = "A queue of QUEUES, such as `default` or `high`")),
     responses(
-        (status = 200, description = "How many failed jobs went back on the queue", body = RequeueFailedReply),
+        (status = 200, description = "How many failed jobs were put back", body = RequeueFailedReply),
         (status = 404, description = "No such queue", body = ErrorBody),
         (status = 503, description = "Redis is unreachable", body = ErrorBody),
     ))]

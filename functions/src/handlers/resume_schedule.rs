@@ -1,18 +1,25 @@
-//! POST /schedules/{name}/resume: resume a paused schedule: its next tick is computed from now (ticks passed while paused make no job).
+//! POST /schedules/{name}/resume: let a paused schedule make jobs again,
+//! from its next tick after now (ticks missed while paused make no job).
+
+use lambda_http::http::StatusCode;
 
 use crate::error::ErrorBody;
-use crate::reply::Reply;
+use crate::reply::{Reply, json};
 use crate::request::Call;
 use crate::views::ScheduleView;
 
-/// Resumes the schedule (again is no error); unknown names are 404.
+/// Resumes the schedule: its next tick is computed from now; unknown names are 404.
 #[utoipa::path(post, path = "/schedules/{name}/resume", tag = "schedules",
     params(("name" = String, Path, description = "The schedule's name")),
     responses(
-        (status = 200, description = "The schedule, resumed", body = ScheduleView),
+        (status = 200, description = "The schedule, now resumed", body = ScheduleView),
         (status = 404, description = "No such schedule", body = ErrorBody),
         (status = 503, description = "Redis is unreachable", body = ErrorBody),
     ))]
 pub async fn handle(call: Call) -> Reply {
-    super::schedule::set_paused(call, false).await
+    let name = super::schedules::name(&call);
+    let n = name.clone();
+    let found = call.redis(move |q| async move { q.set_schedule_paused(&n, false).await }).await?;
+    let schedule = found.ok_or_else(|| super::schedules::not_found(&name))?;
+    Ok(json(StatusCode::OK, &ScheduleView::from(schedule)))
 }
