@@ -363,6 +363,7 @@ async fn bad_schedules_are_422_naming_the_field_and_write_nothing() {
         ("ok", with(json!({"args": [1]})), json!(["body", "args"])),
         ("ok", with(json!({"queue": "nope"})), json!(["body", "queue"])),
         ("ok", with(json!({"queue": "high", "high": true})), json!(["body", "high"])),
+        ("ok", with(json!({"payload": {"user_id": 7, "duration": 5}})), json!(["body", "payload"])),
         ("ok", with(json!({"every": "day"})), json!(["body", "every"])),
         ("bad name", with(json!({})), json!(["path", "name"])),
         (&"x".repeat(101), with(json!({})), json!(["path", "name"])),
@@ -371,7 +372,7 @@ async fn bad_schedules_are_422_naming_the_field_and_write_nothing() {
         let path = format!("/schedules/{}", name.replace(' ', "%20"));
         let (code, answer) = send(&state, "PUT", &path, &body).await;
         assert_eq!(code, 422, "{name} {body}: {answer}");
-        assert!(locs(&answer).contains(&loc), "{name} {body}: {answer}");
+        assert_eq!(locs(&answer), [loc], "{name} {body}: {answer}");
     }
     assert_eq!(send(&state, "PUT", "/schedules/ok", "").await.0, 422);
     assert_eq!(keys(&server), before, "a refused schedule wrote to Redis");
