@@ -190,6 +190,12 @@ impl<'a> Fields<'a> {
         self.error(name, kind, msg);
     }
 
+    /// Counts `name` as read without reading it: a field refused for another
+    /// reason (two that exclude each other) is not also reported as unknown.
+    pub fn skip(&mut self, name: &'a str) {
+        self.known.push(name);
+    }
+
     /// Every problem found, unknown fields included; `Ok` if there is none.
     pub fn finish(mut self) -> Result<(), ApiError> {
         let obj = self.obj;

@@ -62,13 +62,27 @@ fn any_json() -> impl Strategy<Value = Value> {
     })
 }
 
-/// An object with each field of the enqueue bodies present or not, each holding an edge value.
+/// An object with each field of the enqueue, reschedule and schedule bodies
+/// present or not, each holding an edge value.
 fn near_valid_body() -> impl Strategy<Value = Value> {
     let field = |name: &'static str| prop::option::weighted(0.7, edge_value()).prop_map(move |v| (name, v));
-    (field("task_name"), field("duration"), field("payload"), field("high"), field("user_id"), any::<bool>()).prop_map(
-        |(a, b, c, d, e, extra)| {
+    let rare = |name: &'static str| prop::option::weighted(0.3, edge_value()).prop_map(move |v| (name, v));
+    (
+        field("task_name"),
+        field("duration"),
+        field("payload"),
+        field("high"),
+        field("user_id"),
+        any::<bool>(),
+        rare("delay"),
+        rare("run_at"),
+        rare("retry"),
+        rare("cron"),
+        rare("missed"),
+    )
+        .prop_map(|(a, b, c, d, e, extra, f, g, h, i, j)| {
             let mut m = serde_json::Map::new();
-            for (k, v) in [a, b, c, d, e] {
+            for (k, v) in [a, b, c, d, e, f, g, h, i, j] {
                 if let Some(v) = v {
                     m.insert(k.into(), v);
                 }
@@ -77,8 +91,7 @@ fn near_valid_body() -> impl Strategy<Value = Value> {
                 m.insert("hihg".into(), json!(true));
             }
             Value::Object(m)
-        },
-    )
+        })
 }
 
 fn body() -> impl Strategy<Value = Vec<u8>> {

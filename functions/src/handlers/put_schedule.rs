@@ -42,6 +42,8 @@ pub async fn handle(call: Call) -> Reply {
     }
     let (args_field, args) = if f.has("payload") && f.has("args") {
         f.reject("payload", "value_error", "Give args or payload, not both");
+        f.skip("payload");
+        f.skip("args");
         ("args", Default::default())
     } else if f.has("payload") {
         ("payload", f.object_or_empty("payload"))
@@ -51,6 +53,8 @@ pub async fn handle(call: Call) -> Reply {
     let config = call.state.config();
     let queue = if f.has("queue") && f.has("high") {
         f.reject("high", "value_error", "Give queue or high, not both");
+        f.skip("queue");
+        f.skip("high");
         None
     } else if f.has("high") {
         Some(config.queue_for(f.boolean_or("high", false)).to_owned())
