@@ -204,6 +204,20 @@ impl Queue {
         Ok(Some(p).filter(|p| p.max > 0))
     }
 
+    /// What a new job's hash records of its limits: its timeout (seconds), its
+    /// `idem_ttl` (duration plus IDEMP_MARGIN, at least 1 s) and its retry
+    /// policy as JSON ('' when never retried). For every script that makes a job.
+    pub(super) fn stored_limits(&self, job: &NewJob) -> Result<(f64, u64, String), Error> {
+        let retry = match self.resolve_retry(job)? {
+            Some(p) => serde_json::to_string(&p).expect("a retry policy serializes"),
+            None => String::new(),
+        };
+        let timeout = job.timeout.unwrap_or(self.cfg.task_timeout.as_secs_f64());
+        let ttl =
+            job.duration.unwrap_or(self.cfg.task_timeout.as_secs_f64()).ceil() as u64 + self.cfg.idemp_margin.as_secs();
+        Ok((timeout, ttl.max(1), retry))
+    }
+
     /// Enqueues a job unless an identical one holds the idempotency key (the
     /// answer is then that job), or its queue already holds MAX_QUEUED waiting
     /// jobs ([`Error::QueueFull`], nothing written). A job whose `run_at` is
@@ -216,13 +230,7 @@ impl Queue {
         if !self.has_queue(&job.queue) {
             return Err(Error::UnknownQueue(job.queue.clone()));
         }
-        let retry = match self.resolve_retry(job)? {
-            Some(p) => serde_json::to_string(&p).expect("a retry policy serializes"),
-            None => String::new(),
-        };
-        let timeout = job.timeout.unwrap_or(self.cfg.task_timeout.as_secs_f64());
-        let ttl =
-            job.duration.unwrap_or(self.cfg.task_timeout.as_secs_f64()).ceil() as u64 + self.cfg.idemp_margin.as_secs();
+        let (timeout, ttl, retry) = self.stored_limits(job)?;
         let (run_at_ms, run_at) = match job.run_at {
             Some(t) => due(t)?.unwrap_or_default(),
             None => (0, String::new()),

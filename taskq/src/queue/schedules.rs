@@ -189,10 +189,7 @@ impl Queue {
         let id = uuid::Uuid::new_v4().to_string();
         let key = format!("\0schedule\0{name}\0{}", tick.timestamp_millis());
         let digest = idempotency::digest(&job.task, &job.args, Some(&key));
-        let timeout = job.timeout.unwrap_or(self.cfg.task_timeout.as_secs_f64());
-        let ttl =
-            job.duration.unwrap_or(self.cfg.task_timeout.as_secs_f64()).ceil() as u64 + self.cfg.idemp_margin.as_secs();
-        let retry = self.resolve_retry(&job)?.map(|p| serde_json::to_string(&p).expect("a policy serializes"));
+        let (timeout, ttl, retry) = self.stored_limits(&job)?;
         let out: Vec<redis::Value> = scripts::TICK
             .key(self.keys.schedules())
             .key(self.keys.schedule(name))
@@ -217,7 +214,7 @@ impl Queue {
             .arg(now_rfc3339())
             .arg(timeout)
             .arg(self.cfg.max_queued)
-            .arg(retry.unwrap_or_default())
+            .arg(retry)
             .invoke_async(&mut c)
             .await?;
         let code = out
