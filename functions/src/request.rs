@@ -30,6 +30,15 @@ impl Call {
         self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap_or("")
     }
 
+    /// `queue` if it is one of QUEUES, else the 404 naming it.
+    pub fn known_queue(&self, queue: String) -> Result<String, ApiError> {
+        if self.state.config().queues.contains(&queue) {
+            Ok(queue)
+        } else {
+            Err(ApiError::NotFound(format!("queue {queue:?} not found")))
+        }
+    }
+
     /// The first value of query parameter `name`.
     pub fn query(&self, name: &str) -> Option<String> {
         let query = self.request.uri().query()?;

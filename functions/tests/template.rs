@@ -151,3 +151,21 @@ fn logical_ids_are_camel_case() {
     assert_eq!(logical_id("health"), "HealthFunction");
     assert_eq!(logical_id("enqueue_task_a"), "EnqueueTaskAFunction");
 }
+
+/// The function names in the `"options": [...]` list of a VS Code file
+/// (JSON with comments, so read as text).
+fn vscode_function_options(file: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(repo().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let start = text.find("\"options\": [").unwrap_or_else(|| panic!("{file}: no options list")) + 12;
+    let end = start + text[start..].find(']').unwrap_or_else(|| panic!("{file}: options list not closed"));
+    text[start..end].split(',').map(|s| s.trim().trim_matches('"').to_owned()).filter(|s| !s.is_empty()).collect()
+}
+
+#[test]
+fn vscode_pick_lists_name_every_function() {
+    let binaries: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
+    for file in [".vscode/launch.json", ".vscode/tasks.json"] {
+        let listed = vscode_function_options(file);
+        assert_eq!(binaries, listed, "{file} lists other functions:\n{}", differences(&binaries, &listed));
+    }
+}

@@ -67,9 +67,7 @@ pub async fn handle(call: Call) -> Reply {
     let (Some(queue), Some(state), Some(limit), true) = (queue, state, limit, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
-    if !call.state.config().queues.contains(&queue) {
-        return Err(ApiError::NotFound(format!("queue {queue:?} not found")));
-    }
+    let queue = call.known_queue(queue)?;
     let page = call.redis(move |q| async move { q.list(&queue, state, cursor.as_ref(), limit).await }).await?;
     Ok(json(StatusCode::OK, &JobPageView::from(page)))
 }

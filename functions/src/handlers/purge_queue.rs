@@ -6,7 +6,7 @@
 
 use lambda_http::http::StatusCode;
 
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ErrorBody;
 use crate::reply::{Reply, json};
 use crate::request::Call;
 use crate::views::PurgeReply;
@@ -20,10 +20,7 @@ use crate::views::PurgeReply;
         (status = 503, description = "Redis is unreachable", body = ErrorBody),
     ))]
 pub async fn handle(call: Call) -> Reply {
-    let queue = call.param("queue_name").to_owned();
-    if !call.state.config().queues.contains(&queue) {
-        return Err(ApiError::NotFound(format!("queue {queue:?} not found")));
-    }
+    let queue = call.known_queue(call.param("queue_name").to_owned())?;
     let name = queue.clone();
     let purged = call.state.run_long(move |q| async move { q.purge(&name).await }).await?;
     Ok(json(StatusCode::OK, &PurgeReply { queue, purged }))

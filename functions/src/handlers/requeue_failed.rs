@@ -7,7 +7,7 @@
 
 use lambda_http::http::StatusCode;
 
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ErrorBody;
 use crate::reply::{Reply, json};
 use crate::request::Call;
 use crate::views::RequeueFailedReply;
@@ -21,10 +21,7 @@ use crate::views::RequeueFailedReply;
         (status = 503, description = "Redis is unreachable", body = ErrorBody),
     ))]
 pub async fn handle(call: Call) -> Reply {
-    let queue = call.param("queue_name").to_owned();
-    if !call.state.config().queues.contains(&queue) {
-        return Err(ApiError::NotFound(format!("queue {queue:?} not found")));
-    }
+    let queue = call.known_queue(call.param("queue_name").to_owned())?;
     let name = queue.clone();
     let requeued = call.state.run_long(move |q| async move { q.requeue_failed(Some(&name)).await }).await?;
     Ok(json(StatusCode::OK, &RequeueFailedReply { queue, requeued }))
