@@ -214,6 +214,8 @@ impl Queue {
             .arg(now_rfc3339())
             .arg(timeout)
             .arg(self.cfg.max_queued)
+            .arg(0) // run_at_ms and run_at: a tick's job runs at once
+            .arg("")
             .arg(retry)
             .invoke_async(&mut c)
             .await?;

@@ -30,8 +30,4 @@
     string          id of the job already holding the key (duplicate)
     integer         the queue is full: the number of jobs waiting in it
 ]]
-return enqueue_job(
-  {job = KEYS[1], queue = KEYS[2], idem = KEYS[3], wake = KEYS[4], tomb = KEYS[5], pushed = KEYS[6],
-    scheduled = KEYS[7]},
-  {id = ARGV[1], idem_ttl = ARGV[2], task = ARGV[3], args = ARGV[4], queue = ARGV[5], now = ARGV[6],
-    timeout = ARGV[7], bound = ARGV[8], run_at_ms = ARGV[9], run_at = ARGV[10], retry = ARGV[11], schedule = ''})
+return enqueue_job(KEYS, ARGV, 0, 0, '', '')

@@ -35,7 +35,9 @@
     ARGV[12] now (RFC 3339)
     ARGV[13] timeout, seconds
     ARGV[14] MAX_QUEUED, 0 for no bound
-    ARGV[15] retry policy (JSON) or ''
+    ARGV[15] 0 (the job runs at once: enqueue_job's run_at_ms)
+    ARGV[16] '' (its run_at)
+    ARGV[17] retry policy (JSON) or ''
 
   Output:
     {0}          the schedule no longer waits for this tick: nothing changed
@@ -48,12 +50,7 @@ local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score or tonumber(score) ~= tonumber(ARGV[2]) then return {0} end
 local out = {4}
 if ARGV[4] == '1' then
-  local r = enqueue_job(
-    {job = KEYS[3], queue = KEYS[4], idem = KEYS[5], wake = KEYS[6], tomb = KEYS[7], pushed = KEYS[8],
-      scheduled = KEYS[9]},
-    {id = ARGV[7], idem_ttl = ARGV[8], task = ARGV[9], args = ARGV[10], queue = ARGV[11], now = ARGV[12],
-      timeout = ARGV[13], bound = ARGV[14], run_at_ms = 0, run_at = '', retry = ARGV[15], schedule = ARGV[1],
-      tick = ARGV[6]})
+  local r = enqueue_job(KEYS, ARGV, 2, 6, ARGV[1], ARGV[6])
   if not r then
     out = {1, ARGV[7]}
   elseif type(r) == 'number' then

@@ -1,17 +1,20 @@
 --[[
-  enqueue_job(k, a)
+  enqueue_job(K, A, k, a, schedule, tick)
 
   Enqueues a job unless its idempotency key is held or its queue is full;
   the steps of enqueue.lua, shared with tick.lua (a schedule's job).
 
-  k: key names  {job, queue, idem, wake, tomb, pushed, scheduled}: the job
-     hash, its queue list, the idempotency key, the wake list, the queue's
-     tombstone and push counters, the queue's set of scheduled jobs.
-  a: values     {id, idem_ttl, task, args, queue, now, timeout, bound,
-     run_at_ms, run_at, retry, schedule}: run_at_ms 0 (or not after now_ms)
-     puts the job on its queue at once; retry is the policy's JSON or '';
-     schedule the name of the schedule that makes it, or ''; tick (optional)
-     the schedule's tick it is made for (RFC 3339).
+  K[k+1..k+7]  key names: the job hash, its queue list, the idempotency
+               key, the wake list, the queue's tombstone and push counters,
+               the queue's set of scheduled jobs (enqueue.lua's KEYS[1..7]).
+  A[a+1..a+11] values: id, idem_ttl, task, args, queue, now, timeout,
+               bound, run_at_ms, run_at, retry (enqueue.lua's ARGV[1..11]).
+               run_at_ms 0 (or not after now_ms) puts the job on its queue
+               at once; retry is the policy's JSON or ''.
+  schedule     the name of the schedule that makes the job, or ''; tick the
+               schedule's tick it is made for (RFC 3339).
+  The caller's KEYS and ARGV are read in place, by offset: no table is
+  built per call (enqueue is the hottest script after finish).
 
   0. If a bound is given and the queue holds that many waiting jobs (its
      length minus its tombstones: O(1)), and the key is not held, refuse:
@@ -36,28 +39,32 @@
   Returns nil (enqueued), the holder's id (duplicate), or the number of
   jobs waiting in the full queue.
 ]]
-local function enqueue_job(k, a)
-  local bound = tonumber(a.bound)
+local function enqueue_job(K, A, k, a, schedule, tick)
+  local job, queue, idem, wake_list, tomb, pushed, waiting_set =
+    K[k + 1], K[k + 2], K[k + 3], K[k + 4], K[k + 5], K[k + 6], K[k + 7]
+  local bound = tonumber(A[a + 8])
   if bound > 0 then
-    local waiting = redis.call('LLEN', k.queue) - tonumber(redis.call('GET', k.tomb) or '0')
-    if waiting >= bound and redis.call('EXISTS', k.idem) == 0 then return waiting end
+    local waiting = redis.call('LLEN', queue) - tonumber(redis.call('GET', tomb) or '0')
+    if waiting >= bound and redis.call('EXISTS', idem) == 0 then return waiting end
   end
-  local holder = redis.call('SET', k.idem, a.id, 'NX', 'GET')
+  local id = A[a + 1]
+  local holder = redis.call('SET', idem, id, 'NX', 'GET')
   if holder then return holder end
-  local run_at_ms = tonumber(a.run_at_ms)
+  local run_at_ms = tonumber(A[a + 9])
   local scheduled = run_at_ms > 0
   -- One HSET: the last two fields are run_at (scheduled) or seq (queued).
-  local last, value = 'run_at', a.run_at
-  if not scheduled then last, value = 'seq', redis.call('INCR', k.pushed) end
-  redis.call('HSET', k.job, 'task', a.task, 'args', a.args, 'queue', a.queue,
-    'status', scheduled and 'scheduled' or 'queued', 'created_at', a.now, 'timeout', a.timeout,
-    'idem', k.idem, 'idem_ttl', a.idem_ttl, last, value)
-  if a.retry ~= '' then redis.call('HSET', k.job, 'retry', a.retry) end
-  if a.schedule ~= '' then redis.call('HSET', k.job, 'schedule', a.schedule, 'tick', a.tick) end
+  local last, value = 'run_at', A[a + 10]
+  if not scheduled then last, value = 'seq', redis.call('INCR', pushed) end
+  redis.call('HSET', job, 'task', A[a + 3], 'args', A[a + 4], 'queue', A[a + 5],
+    'status', scheduled and 'scheduled' or 'queued', 'created_at', A[a + 6], 'timeout', A[a + 7],
+    'idem', idem, 'idem_ttl', A[a + 2], last, value)
+  local retry = A[a + 11]
+  if retry ~= '' then redis.call('HSET', job, 'retry', retry) end
+  if schedule ~= '' then redis.call('HSET', job, 'schedule', schedule, 'tick', tick) end
   if scheduled then
-    redis.call('ZADD', k.scheduled, run_at_ms, a.id)
+    redis.call('ZADD', waiting_set, run_at_ms, id)
     return false
   end
-  if redis.call('LPUSH', k.queue, a.id) == 1 then wake(k.wake) end
+  if redis.call('LPUSH', queue, id) == 1 then wake(wake_list) end
   return false
 end
