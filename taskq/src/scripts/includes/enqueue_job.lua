@@ -9,8 +9,8 @@
                the queue's set of scheduled jobs (enqueue.lua's KEYS[1..7]).
   A[a+1..a+11] values: id, idem_ttl, task, args, queue, now, timeout,
                bound, run_at_ms, run_at, retry (enqueue.lua's ARGV[1..11]).
-               run_at_ms 0 (or not after now_ms) puts the job on its queue
-               at once; retry is the policy's JSON or ''.
+               run_at_ms 0 puts the job on its queue at once (callers send
+               0 for a time not ahead); retry is the policy's JSON or ''.
   schedule     the name of the schedule that makes the job, or ''; tick the
                schedule's tick it is made for (RFC 3339).
   The caller's KEYS and ARGV are read in place, by offset: no table is
