@@ -57,12 +57,15 @@ pub struct Schedule {
     pub updated_at: String,
 }
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::queue::Error;
+
+pub mod zone;
+
+pub use zone::Zone;
 
 /// A tick is missed when no worker handled it within this of its time.
 pub const MISSED_GRACE: Duration = Duration::from_secs(5);
@@ -94,14 +97,14 @@ pub fn check_name(name: &str) -> Result<(), Error> {
 #[derive(Debug, Clone)]
 pub struct Cron {
     cron: croner::Cron,
-    tz: chrono_tz::Tz,
+    tz: Zone,
 }
 
 impl Cron {
     /// Parses `expr` (5 fields, 6 with seconds first, or an `@name`) read in
     /// IANA zone `timezone`.
     pub fn parse(expr: &str, timezone: &str) -> Result<Cron, Error> {
-        let tz = chrono_tz::Tz::from_str(timezone).map_err(|_| Error::Invalid {
+        let tz = Zone::named(timezone).ok_or_else(|| Error::Invalid {
             field: "timezone",
             message: format!("unknown time zone {timezone:?}; expected an IANA name such as Europe/Berlin or UTC"),
         })?;
