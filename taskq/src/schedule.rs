@@ -147,13 +147,27 @@ impl Cron {
     /// The last tick at or before `t`.
     pub fn last_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let local = t.trunc_subsecs(0).with_timezone(&self.tz);
-        self.cron.find_previous_occurrence(&local, true).ok().map(|d| d.with_timezone(&Utc))
+        let found = self.cron.find_previous_occurrence(&local, true).ok()?.with_timezone(&Utc);
+        Some(self.catch_up(found, |n| n <= t))
     }
 
     /// The last tick strictly before `t`.
     pub fn last_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let local = t.with_timezone(&self.tz);
-        self.cron.find_previous_occurrence(&local, false).ok().map(|d| d.with_timezone(&Utc))
+        let found = self.cron.find_previous_occurrence(&local, false).ok()?.with_timezone(&Utc);
+        Some(self.catch_up(found, |n| n < t))
+    }
+
+    /// The last of the ticks from `found` on that `keep` accepts. croner's
+    /// backward search steps through local time, so in an hour that happens
+    /// twice it finds the first pass's tick even when the second pass's
+    /// (a later instant) is the one asked for: the ticks after it are
+    /// walked forward, at most one repeated hour's.
+    fn catch_up(&self, mut found: DateTime<Utc>, keep: impl Fn(DateTime<Utc>) -> bool) -> DateTime<Utc> {
+        while let Some(n) = self.next_after(found).filter(|n| keep(*n)) {
+            found = n;
+        }
+        found
     }
 
     /// The `n` ticks from `first` (included, when given) on.
@@ -271,6 +285,20 @@ mod tests {
                 "2026-11-01T08:00:00+00:00"
             ]
         );
+    }
+
+    #[test]
+    fn the_last_tick_before_a_time_in_the_repeated_hour_is_its_second_pass() {
+        // America/New_York: 01:00 EDT is 05:00Z, 01:00 EST is 06:00Z.
+        let c = Cron::parse("0 * * * *", "America/New_York").unwrap();
+        assert_eq!(c.last_at_or_before(utc("2026-11-01T06:10:00Z")), Some(utc("2026-11-01T06:00:00Z")));
+        assert_eq!(c.last_at_or_before(utc("2026-11-01T06:00:00Z")), Some(utc("2026-11-01T06:00:00Z")));
+        assert_eq!(c.last_at_or_before(utc("2026-11-01T05:59:59Z")), Some(utc("2026-11-01T05:00:00Z")));
+        assert_eq!(c.last_before(utc("2026-11-01T07:00:00Z")), Some(utc("2026-11-01T06:00:00Z")));
+        assert_eq!(c.last_before(utc("2026-11-01T06:00:00Z")), Some(utc("2026-11-01T05:00:00Z")));
+        // A tick of the second pass that comes back on time is made, not missed.
+        let d = decide(&c, Missed::Skip, utc("2026-11-01T04:00:00Z"), utc("2026-11-01T06:00:03Z"));
+        assert_eq!(d, Decision { enqueue: None, next: Some(utc("2026-11-01T06:00:00Z")) });
     }
 
     #[test]
