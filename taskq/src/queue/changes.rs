@@ -238,27 +238,29 @@ impl Queue {
         let digest = idempotency::digest(&job.task, &job.args, job.idempotency_key.as_deref());
         let id = uuid::Uuid::new_v4().to_string();
         let mut c = self.conn.clone();
-        let answer: redis::Value = scripts::ENQUEUE
-            .key(self.keys.job(&id))
-            .key(self.keys.queue(&job.queue))
+        let mut call = scripts::ENQUEUE.key(self.keys.job(&id));
+        call.key(self.keys.queue(&job.queue))
             .key(self.keys.idempotency(&digest))
             .key(self.keys.wake())
             .key(self.keys.tombstones(&job.queue))
-            .key(self.keys.pushed(&job.queue))
-            .key(self.keys.waiting(&job.queue, Status::Scheduled))
-            .arg(&id)
+            .key(self.keys.pushed(&job.queue));
+        if run_at_ms > 0 {
+            call.key(self.keys.waiting(&job.queue, Status::Scheduled));
+        }
+        call.arg(&id)
             .arg(ttl.max(1))
             .arg(&job.task)
             .arg(job.args.to_string())
             .arg(&job.queue)
             .arg(now_rfc3339())
             .arg(timeout)
-            .arg(self.cfg.max_queued)
-            .arg(run_at_ms)
-            .arg(run_at)
-            .arg(retry)
-            .invoke_async(&mut c)
-            .await?;
+            .arg(self.cfg.max_queued);
+        // A job for now with no retry policy, the common one, sends no more:
+        // each key and value costs the script a string.
+        if run_at_ms > 0 || !retry.is_empty() {
+            call.arg(run_at_ms).arg(run_at).arg(retry);
+        }
+        let answer: redis::Value = call.invoke_async(&mut c).await?;
         if let redis::Value::Int(waiting) = answer {
             let (queue, limit) = (job.queue.clone(), self.cfg.max_queued);
             return Err(Error::QueueFull { queue, waiting: waiting.max(0) as u64, limit });

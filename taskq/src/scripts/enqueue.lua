@@ -12,7 +12,7 @@
     KEYS[4] wake list
     KEYS[5] the queue's tombstone counter
     KEYS[6] the queue's push counter
-    KEYS[7] the queue's set of scheduled jobs
+    KEYS[7] the queue's set of scheduled jobs (only for a job with a time ahead)
     ARGV[1] job id
     ARGV[2] the job's duration plus IDEMP_MARGIN, seconds (kept as idem_ttl)
     ARGV[3] task name
@@ -24,6 +24,7 @@
     ARGV[9] when it may run, ms since the epoch; 0 for now
     ARGV[10] when it may run (RFC 3339), or ''
     ARGV[11] retry policy (JSON), or '' when never retried
+    ARGV[9..11] may be left out together: a job for now, never retried
 
   Output:
     nil             enqueued

@@ -11,6 +11,9 @@
                bound, run_at_ms, run_at, retry (enqueue.lua's ARGV[1..11]).
                run_at_ms 0 puts the job on its queue at once (callers send
                0 for a time not ahead); retry is the policy's JSON or ''.
+               The last three may be absent (nil): a job for now with no
+               retry policy; so may the scheduled set, read only when the
+               job is scheduled.
   schedule     the name of the schedule that makes the job, or ''; tick the
                schedule's tick it is made for (RFC 3339).
   The caller's KEYS and ARGV are read in place, by offset: no table is
@@ -50,7 +53,7 @@ local function enqueue_job(K, A, k, a, schedule, tick)
   local id = A[a + 1]
   local holder = redis.call('SET', idem, id, 'NX', 'GET')
   if holder then return holder end
-  local run_at_ms = tonumber(A[a + 9])
+  local run_at_ms = tonumber(A[a + 9] or '0')
   local scheduled = run_at_ms > 0
   -- One HSET: the last two fields are run_at (scheduled) or seq (queued).
   local last, value = 'run_at', A[a + 10]
@@ -59,7 +62,7 @@ local function enqueue_job(K, A, k, a, schedule, tick)
     'status', scheduled and 'scheduled' or 'queued', 'created_at', A[a + 6], 'timeout', A[a + 7],
     'idem', idem, 'idem_ttl', A[a + 2], last, value)
   local retry = A[a + 11]
-  if retry ~= '' then redis.call('HSET', job, 'retry', retry) end
+  if retry and retry ~= '' then redis.call('HSET', job, 'retry', retry) end
   if schedule ~= '' then redis.call('HSET', job, 'schedule', schedule, 'tick', tick) end
   if scheduled then
     redis.call('ZADD', waiting_set, run_at_ms, id)
